@@ -1,0 +1,135 @@
+"""Bundled benchmark data: the task registry and a loader that verifies sha256 before use.
+
+Data lives in ``tasks/data/`` (one normalized JSONL per benchmark, built by ``tools/build_data.py``) with
+``MANIFEST.json`` recording each file's sha256, source and license. Every load checks the hash; a
+modified file is an error that names the file and how to restore it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+
+class DataIntegrityError(RuntimeError):
+    """A bundled data file is missing or does not match its manifest."""
+
+
+@dataclass(frozen=True)
+class TaskDef:
+    """One statbench lm-eval task: which data, which id subset, which protocol family."""
+
+    data: str
+    family: str  # math | amc | aime  (protocol presets differ by family)
+    ids: str | None = None  # file under tasks/data listing the ids to keep
+    description: str = ""
+
+
+# The explicit registry. MATH^D (model-specific difficult subset of math_test4k) is registered per
+# student by the STAT pipeline as an id-list task over "math" (see tasks/README.md).
+TASKS: dict[str, TaskDef] = {
+    "statbench_math": TaskDef("math", "math", description="MATH test, all 5,000 problems"),
+    "statbench_math500": TaskDef("math500", "math", description="MATH-500 (PRM800K test split)"),
+    "statbench_math_val1k": TaskDef("math", "math", "splits/math_val1k.txt", "MATH test: the paper-style 1k validation split"),
+    "statbench_math_test4k": TaskDef("math", "math", "splits/math_test4k.txt", "MATH test: the paper-style 4k test split"),
+    "statbench_aime24": TaskDef("aime24", "aime", description="AIME 2024 I+II, 30 problems"),
+    "statbench_aime25": TaskDef("aime25", "aime", description="AIME 2025 I+II, 30 problems"),
+    "statbench_amc23": TaskDef("amc23", "amc", description="AMC 2023, the 40-problem set (float answers)"),
+    "statbench_gsm8k": TaskDef("gsm8k", "math", description="GSM8K test, 1,319 problems"),
+    "statbench_math_perturb_simple": TaskDef("math_perturb_simple", "math", description="MATH-P-Simple, 279"),
+    "statbench_math_perturb_hard": TaskDef("math_perturb_hard", "math", description="MATH-P-Hard, 279"),
+    "statbench_minerva272": TaskDef("minerva272", "math", description="Minerva Math (MIT OCW), 272"),
+    "statbench_olympiadbench": TaskDef("olympiadbench", "math", description="OlympiadBench OE_TO_maths_en_COMP, 675"),
+}
+
+
+def tasks_dir() -> Path:
+    """The ``tasks/`` directory (``STATBENCH_TASKS_DIR`` overrides the checkout's own)."""
+    env = os.environ.get("STATBENCH_TASKS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "tasks"
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    return Path(data_dir) if data_dir else tasks_dir() / "data"
+
+
+@lru_cache(maxsize=4)
+def _manifest(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "MANIFEST.json"
+    if not path.is_file():
+        raise DataIntegrityError(f"{path}: missing; the bundled task data is incomplete")
+    return json.loads(path.read_text())
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _verified_text(path: Path, want: str, mtime_ns: int) -> str:  # mtime keys the cache
+    data = path.read_bytes()
+    got = hashlib.sha256(data).hexdigest()
+    if got != want:
+        raise DataIntegrityError(
+            f"{path}: sha256 {got[:16]}… does not match MANIFEST.json ({want[:16]}…). The file was modified; "
+            "restore it (git checkout -- tasks/data) or rebuild it with tools/build_data.py."
+        )
+    return data.decode("utf-8")
+
+
+def _read(entry_name: str, data_dir: Path | None) -> str:
+    d = _data_dir(data_dir).resolve()
+    man = _manifest(d)
+    if entry_name not in man:
+        raise DataIntegrityError(f"{d / 'MANIFEST.json'}: no entry '{entry_name}' (known: {', '.join(sorted(man))})")
+    path = d / man[entry_name]["file"]
+    if not path.is_file():
+        raise DataIntegrityError(f"{path}: missing (listed in MANIFEST.json as '{entry_name}')")
+    return _verified_text(path, man[entry_name]["sha256"], path.stat().st_mtime_ns)
+
+
+def load_benchmark(name: str, data_dir: Path | None = None) -> list[dict[str, Any]]:
+    """All records of one bundled benchmark file, hash-verified."""
+    text = _read(name, data_dir)
+    rows = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise DataIntegrityError(f"{name}.jsonl line {i}: {e}") from e
+    return rows
+
+
+def load_ids(rel: str, data_dir: Path | None = None) -> list[str]:
+    return [s for s in _read(rel, data_dir).split() if s]
+
+
+def task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = None) -> list[dict[str, Any]]:
+    """The documents of a registered task (its id subset applied), in a stable order."""
+    if task not in TASKS:
+        raise KeyError(f"unknown task '{task}'; valid tasks: {', '.join(sorted(TASKS))}")
+    td = TASKS[task]
+    rows = load_benchmark(td.data, data_dir)
+    keep: list[str] | None = None
+    if ids_file is not None:
+        keep = [s for s in Path(ids_file).read_text().split() if s]
+    elif td.ids:
+        keep = load_ids(td.ids, data_dir)
+    if keep is not None:
+        by_id = {r["id"]: r for r in rows}
+        missing = [i for i in keep if i not in by_id]
+        if missing:
+            raise DataIntegrityError(f"{ids_file or td.ids}: {len(missing)} ids not in {td.data} (first: {missing[0]})")
+        rows = [by_id[i] for i in keep]
+    return rows
+
+
+def data_hashes(data_dir: Path | None = None) -> dict[str, str]:
+    """sha256 of every bundled data file (for provenance records)."""
+    return {k: v["sha256"] for k, v in _manifest(_data_dir(data_dir).resolve()).items()}

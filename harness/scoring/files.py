@@ -1,0 +1,83 @@
+"""Grading JSONL files: ``statbench grade IN.jsonl [-o OUT.jsonl]``.
+
+Each input line needs ``response`` and ``reference`` (names configurable); every other field passes
+through. Each output line adds ``correct``, ``extracted`` and ``status``. A malformed line is reported
+with its line number and skipped; every other line is still graded and written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.scoring.checker import Checker
+
+
+@dataclass
+class LineError:
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+@dataclass
+class GradeSummary:
+    n: int = 0
+    correct: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    methods: Counter = field(default_factory=Counter)
+    errors: list[LineError] = field(default_factory=list)
+
+
+def parse_lines(
+    lines: Iterable[str], source: str, response_key: str, reference_key: str
+) -> tuple[list[dict[str, Any]], list[LineError]]:
+    rows, errors = [], []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            errors.append(LineError(source, i, f"invalid JSON ({e.msg} at column {e.colno})"))
+            continue
+        if not isinstance(obj, dict):
+            errors.append(LineError(source, i, f"expected a JSON object, got {type(obj).__name__}"))
+            continue
+        missing = [k for k in (response_key, reference_key) if k not in obj]
+        if missing:
+            errors.append(LineError(source, i, f"missing key(s) {', '.join(repr(k) for k in missing)}"))
+            continue
+        if not isinstance(obj[response_key], str):
+            errors.append(LineError(source, i, f"'{response_key}' must be a string, got {type(obj[response_key]).__name__}"))
+            continue
+        rows.append(obj)
+    return rows, errors
+
+
+def grade_rows(
+    rows: list[dict[str, Any]],
+    checker: Checker,
+    response_key: str = "response",
+    reference_key: str = "reference",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[dict[str, Any]], GradeSummary]:
+    verdicts = checker.grade_many([(r[response_key], r[reference_key]) for r in rows], progress)
+    out, summary = [], GradeSummary()
+    for row, v in zip(rows, verdicts, strict=True):
+        out.append({**row, "correct": v.correct, "extracted": v.extracted, "status": v.status})
+        summary.n += 1
+        summary.correct += v.correct
+        summary.statuses[v.status] += 1
+        summary.methods[v.method] += 1
+    return out, summary
+
+
+def to_jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
