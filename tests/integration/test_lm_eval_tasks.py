@@ -42,19 +42,15 @@ def test_every_task_is_registered(task_manager):
 
 
 @pytest.mark.slow
-def test_gold_oracle_scores_100_on_every_task(task_manager):
-    res = _evaluate("statbench-gold", task_manager)["results"]
+@pytest.mark.parametrize("model,expected", [
+    ("statbench-gold", (1.0, 1.0, 1.0, 0.0)),   # avg@k, pass@k, maj@k, no-answer rate
+    ("statbench-wrong", (0.0, 0.0, 0.0, 0.0)),
+])
+def test_oracles_score_100_and_0_on_every_task(task_manager, model, expected):
+    res = _evaluate(model, task_manager)["results"]
     for task in ALL:
         r = res[task]
-        assert (r["avg_at_k,all"], r["pass_at_k,all"], r["maj_at_k,all"], r["no_answer,all"]) == (1.0, 1.0, 1.0, 0.0), task
-
-
-@pytest.mark.slow
-def test_wrong_oracle_scores_0_on_every_task(task_manager):
-    res = _evaluate("statbench-wrong", task_manager)["results"]
-    for task in ALL:
-        r = res[task]
-        assert (r["avg_at_k,all"], r["pass_at_k,all"], r["maj_at_k,all"], r["no_answer,all"]) == (0.0, 0.0, 0.0, 0.0), task
+        assert (r["avg_at_k,all"], r["pass_at_k,all"], r["maj_at_k,all"], r["no_answer,all"]) == expected, task
 
 
 def test_repeats_reach_the_metrics(task_manager):
