@@ -48,6 +48,22 @@ TASKS: dict[str, TaskDef] = {
 }
 
 
+# Named task lists for ``statbench eval --suite``.
+SUITES: dict[str, list[str]] = {
+    # the STAT paper's columns that are bundled here (MATH^D is per student, MATH^2 is not public)
+    "stat-paper": [
+        "statbench_math_test4k", "statbench_gsm8k", "statbench_amc23", "statbench_math_perturb_simple",
+        "statbench_math_perturb_hard", "statbench_aime24", "statbench_aime25",
+    ],
+    # the usual reasoning-model table
+    "reasoning": [
+        "statbench_math500", "statbench_aime24", "statbench_aime25", "statbench_amc23",
+        "statbench_minerva272", "statbench_olympiadbench", "statbench_gsm8k",
+    ],
+    "smoke": ["statbench_math500", "statbench_gsm8k"],
+}
+
+
 def tasks_dir() -> Path:
     """The ``tasks/`` directory (``STATBENCH_TASKS_DIR`` overrides the checkout's own)."""
     env = os.environ.get("STATBENCH_TASKS_DIR")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -126,6 +127,178 @@ def tasks() -> None:
         cells = [f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}" for p in PROTOCOLS.values()]
         table.add_row(name, str(len(task_docs(name))), *cells)
     Console().print(table)
+
+
+def _fail(e: Exception | str, code: int = 2) -> None:
+    if os.environ.get("STATBENCH_DEBUG") and isinstance(e, Exception):
+        raise e
+    err.print(f"[red]error:[/] {e}")
+    raise typer.Exit(code)
+
+
+def _kv(pairs: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for p in pairs:
+        if "=" not in p:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {p!r}")
+        k, v = p.split("=", 1)
+        out[k] = int(v) if v.lstrip("-").isdigit() else float(v) if v.replace(".", "", 1).isdigit() else \
+            {"true": True, "false": False}.get(v.lower(), v)
+    return out
+
+
+@app.command("eval")
+def eval_(
+    model: Annotated[str, typer.Option(help="Checkpoint directory (hf, vllm) or served model name (openai).")],
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated task names (see `statbench tasks`).")] = None,
+    suite: Annotated[str | None, typer.Option(help="A named task list: stat-paper, reasoning, smoke.")] = None,
+    backend: Annotated[str, typer.Option(help="hf | vllm | openai")] = "hf",
+    protocol: Annotated[str, typer.Option(help="stat-paper | r1 | greedy")] = "stat-paper",
+    limit: Annotated[int | None, typer.Option(help="First N problems per task.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed (part of every cache key).")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 8,
+    max_gen_toks: Annotated[int | None, typer.Option(help="Override the protocol's generation budget (recorded).")] = None,
+    chat_template: Annotated[str, typer.Option(help="auto (use the tokenizer's if it has one) | on | off")] = "auto",
+    tensor_parallel_size: Annotated[int | None, typer.Option(help="vllm: tensor parallel size.")] = None,
+    data_parallel_size: Annotated[int | None, typer.Option(help="vllm: data parallel size.")] = None,
+    backend_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE passed to the backend (repeatable), e.g. dtype=bfloat16, base_url=..., gpu_memory_utilization=0.9.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run records and the generation cache live.")] = Path("runs"),
+    force: Annotated[bool, typer.Option(help="Write a new run record even if an identical run exists.")] = False,
+) -> None:
+    """Evaluate a checkpoint: resumable (request cache), recorded (runs/<run-id>/), reproducible."""
+    from harness.evaluation.runner import run_eval, spec_from_cli
+    from harness.spec import SpecError, expand_tasks
+
+    try:
+        args = _kv(backend_arg or [])
+        if tensor_parallel_size:
+            args["tensor_parallel_size"] = tensor_parallel_size
+        if data_parallel_size:
+            args["data_parallel_size"] = data_parallel_size
+        task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)
+        spec = spec_from_cli(model, backend, task_list, protocol=protocol, limit=limit, seed=seed, batch_size=batch_size,
+                             max_gen_toks=max_gen_toks, chat_template=chat_template, backend_args=args)
+    except SpecError as e:
+        _fail(e)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    prog = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, disable=not err.is_terminal)
+
+    def progress(totals: dict[str, int]):
+        ids = {t: prog.add_task(t, total=n) for t, n in totals.items()}
+        return lambda task, n: prog.advance(ids[task], n)
+
+    try:
+        with prog:
+            outcome = run_eval(spec, runs_dir, force=force, progress=progress, log=lambda m: err.print(m))
+    except SpecError as e:
+        _fail(e)
+    except RuntimeError as e:  # backend failures (server down, CUDA errors): one line; STATBENCH_DEBUG=1 for the trace
+        _fail(e, 1)
+    _print_results(outcome.results)
+    how = ("identical run already recorded; nothing generated" if outcome.reused_run
+           else f"{outcome.generated} generated, {outcome.cached} from cache")
+    err.print(f"run: {outcome.run_dir}  ({how}; {outcome.seconds:.1f}s)")
+
+
+def _print_results(results: dict) -> None:
+    from harness.io import format_table
+
+    rows = []
+    for t, r in results.items():
+        se = r.get("stderr")
+        rows.append([t, r.get("metric_label") or r["metric"], f"{100 * r['value']:.1f}",
+                     f"{100 * se:.1f}" if se is not None else "-", str(r["n"]), str(r["k"]),
+                     f"{100 * (r.get('truncation_rate') or 0):.0f}%", f"{100 * (r.get('no_answer_rate') or 0):.0f}%"])
+    protocols = sorted({str(r.get("protocol")) for r in results.values()})
+    print(format_table(["task", "metric", "value %", "± stderr", "n", "k", "truncated", "no answer"], rows))
+    print(f"protocol: {', '.join(protocols)}")
+
+
+runs_app = typer.Typer(help="List, show and re-index run records.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(runs_dir: Annotated[Path, typer.Option()] = Path("runs")) -> None:
+    """One line per run: id, kind, model, backend, protocol, source."""
+    from harness.io import format_table
+    from harness.results import RunIndex
+
+    if not runs_dir.is_dir():
+        _fail(f"{runs_dir}: no runs directory")
+    rows = RunIndex(runs_dir).runs()
+    print(format_table(["run", "kind", "model", "backend", "protocol", "source"],
+                       [[r["run_id"], r["kind"] or "", r["model"] or "", r["backend"] or "", r["protocol"] or "",
+                         r["source"] or ""] for r in rows], right=False))
+    err.print(f"{len(rows)} run(s) in {runs_dir}")
+
+
+@runs_app.command("show")
+def runs_show(run: Annotated[str, typer.Argument(help="Run id (or unique prefix) or run directory.")],
+              runs_dir: Annotated[Path, typer.Option()] = Path("runs")) -> None:
+    """Results and provenance summary of one run."""
+    from harness.results import RunIndex, read_run
+    from harness.spec import SpecError
+
+    try:
+        path = RunIndex(runs_dir).resolve(run)
+        rec = read_run(path)
+    except SpecError as e:
+        _fail(e)
+    spec, prov = rec["spec"], rec["provenance"]
+    user = spec.get("spec", {})
+    print(f"run {path.name}  ({spec.get('kind')}; spec {spec.get('spec_hash', '')[:16]})")
+    print(f"model {user.get('model')}  backend {user.get('backend')}  protocol {user.get('protocol')}  seed {user.get('seed')}")
+    print(f"fingerprint {str(spec.get('model_fingerprint'))[:16]}  chat template {spec.get('chat_template')}")
+    if spec.get("source"):
+        print(f"rescored from {spec['source']}")
+    print(f"git {prov.get('git')}  python {prov.get('python')}  checker {prov.get('checker')}")
+    _print_results(rec["results"])
+
+
+@runs_app.command("reindex")
+def runs_reindex(runs_dir: Annotated[Path, typer.Option()] = Path("runs")) -> None:
+    """Rebuild runs/index.sqlite from the run directories."""
+    from harness.results import RunIndex
+
+    err.print(f"indexed {RunIndex(runs_dir).rebuild()} run(s) in {runs_dir}")
+
+
+@app.command()
+def rescore(
+    source: Annotated[str, typer.Argument(help="A statbench run (id or directory) or lm-eval samples_*.jsonl (file or directory).")],
+    runs_dir: Annotated[Path, typer.Option(help="Where to find the source run and write the new record.")] = Path("runs"),
+    workers: Annotated[int | None, typer.Option(help="Grader worker processes.")] = None,
+    show: Annotated[int, typer.Option(help="How many changed verdicts to print.")] = 20,
+) -> None:
+    """Re-grade saved generations with the current checker (no regeneration); lists changed verdicts."""
+    from harness.evaluation.rescore import rescore as do_rescore
+    from harness.spec import SpecError
+
+    try:
+        out = do_rescore(source, runs_dir, workers)
+    except SpecError as e:
+        _fail(e)
+    _print_results(out.results)
+    print(f"{len(out.changes)} verdict(s) changed" + (":" if out.changes else ""))
+    for c in out.changes[:show]:
+        print(f"  {c['task']} {c['id']} sample {c.get('sample', '-')}: {c['before']} -> {c['after']} "
+              f"(extracted {c['extracted']!r}, reference {c['reference']!r})")
+    if len(out.changes) > show:
+        print(f"  ... {len(out.changes) - show} more in {out.run_dir / 'changes.jsonl'}")
+    err.print(f"run: {out.run_dir}")
+
+
+@app.command("make-tiny-model")
+def make_tiny_model(out_dir: Annotated[Path, typer.Argument(help="Directory to write the model to.")],
+                    seed: Annotated[int, typer.Option(help="Seed for tokenizer corpus and weights.")] = 0) -> None:
+    """Build a tiny Qwen2-style model + tokenizer locally (no download), to try every command on a laptop."""
+    from harness.tinymodel import build_tiny_model
+
+    path = build_tiny_model(out_dir, seed=seed)
+    err.print(f"wrote tiny model to {path}")
 
 
 def main() -> None:

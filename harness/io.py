@@ -22,3 +22,18 @@ def atomic_write_text(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def format_table(header: list[str], rows: list[list[str]], right: bool = True) -> str:
+    """Fixed-width text table that never wraps (ids and paths stay copy-pasteable).
+
+    The first column is left-aligned; the others right-aligned when ``right``.
+    """
+    table = [header, *rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+
+    def fmt(row: list[str]) -> str:
+        cells = [str(c).ljust(w) if i == 0 or not right else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])

@@ -19,3 +19,11 @@ def checker():
     c = Checker(workers=2, timeout=5.0)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """The locally built tiny Qwen2-style model (seed 0), built once per session."""
+    from harness.tinymodel import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny", seed=0)

@@ -124,18 +124,16 @@ SHORT = {STATBENCH: "statbench", RAW_MV: "raw math-verify", "lm-eval minerva exa
 
 def to_text(reports: list[FileReport]) -> str:
     """Fixed-width table for terminals: % agreement (false positives/false negatives) per grader."""
+    from harness.io import format_table
+
     graders = list(reports[0].scores) if reports else []
-    rows = [["file", "n", *[SHORT.get(g, g) for g in graders]]]
-    for r in reports:
-        rows.append([r.name, str(r.n), *[f"{100 * s.agree / r.n:5.1f} ({s.fp}/{s.fn})" for s in r.scores.values()]])
+    rows = [[r.name, str(r.n), *[f"{100 * s.agree / r.n:5.1f} ({s.fp}/{s.fn})" for s in r.scores.values()]] for r in reports]
     total = sum(r.n for r in reports)
     if total:
         rows.append(["all", str(total), *[
             f"{100 * sum(r.scores[g].agree for r in reports) / total:5.1f} "
             f"({sum(r.scores[g].fp for r in reports)}/{sum(r.scores[g].fn for r in reports)})" for g in graders]])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    fmt = lambda row: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))  # noqa: E731
-    return "\n".join([fmt(rows[0]), "  ".join("-" * w for w in widths), *map(fmt, rows[1:])])
+    return format_table(["file", "n", *[SHORT.get(g, g) for g in graders]], rows)
 
 
 def write_outputs(reports: list[FileReport], out_dir: Path) -> dict[str, Path]:

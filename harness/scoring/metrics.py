@@ -51,3 +51,15 @@ def sample_metrics(verdicts: Sequence[Verdict], k: int | None = None) -> dict[st
         "maj_at_k": majority_correct(verdicts),
         "no_answer": sum(v.status == "no_answer" for v in verdicts) / n,
     }
+
+
+def aggregate(per_doc: Sequence[dict[str, float]]) -> dict[str, dict[str, float | None]]:
+    """Mean of each per-problem metric with lm-eval's stderr (sample std, ddof=1, over sqrt(n))."""
+    out: dict[str, dict[str, float | None]] = {}
+    n = len(per_doc)
+    for name in per_doc[0] if per_doc else ():
+        vals = [d[name] for d in per_doc]
+        mean = sum(vals) / n
+        se = (sum((v - mean) ** 2 for v in vals) / (n - 1) / n) ** 0.5 if n > 1 else None
+        out[name] = {"value": mean, "stderr": se}
+    return out

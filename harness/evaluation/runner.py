@@ -1,0 +1,178 @@
+"""``statbench eval``: resolve, reuse or run, record.
+
+1. Validate and resolve the spec (no torch/lm_eval import): unknown tasks, protocols, a missing or
+   truncated checkpoint, an unwritable runs dir all fail here, before any work.
+2. A finished run with the same spec hash is returned as is (zero generations, well under 2 s).
+3. Otherwise lm-eval runs the tasks with ``StatbenchLM`` in front of the backend; generations come from
+   (and go to) the request cache, so a killed run resumes where it stopped.
+4. Every sample is graded by the checker; lm-eval's aggregate metrics are cross-checked against the
+   samples; the run directory is written atomically and indexed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.evaluation.cache import GenerationCache, endpoint_fingerprint, model_fingerprint, writable_dir
+from harness.provenance import core_versions
+from harness.results import RunIndex, new_run_id, read_run, write_run
+from harness.spec import EvalSpec, SpecError, resolve_eval
+
+CACHE_PATH = Path(".cache") / "generations.sqlite"
+
+
+@dataclass
+class EvalOutcome:
+    run_dir: Path
+    results: dict[str, Any]
+    reused_run: bool
+    generated: int
+    cached: int
+    seconds: float
+
+
+def _fingerprint(spec: EvalSpec, cache: GenerationCache) -> str:
+    if spec.backend == "openai":
+        if spec.backend_args.get("model_path"):
+            return model_fingerprint(Path(spec.backend_args["model_path"]), cache)
+        return endpoint_fingerprint(str(spec.backend_args.get("base_url", "http://localhost:8000/v1")), spec.model)
+    return model_fingerprint(Path(spec.model), cache)
+
+
+def prepare(spec: EvalSpec, runs_dir: Path) -> tuple[dict[str, Any], GenerationCache]:
+    writable_dir(runs_dir)
+    cache = GenerationCache(runs_dir / CACHE_PATH)
+    return resolve_eval(spec, _fingerprint(spec, cache), core_versions()), cache
+
+
+def _task_configs(resolved: dict[str, Any]) -> list[dict[str, Any]]:
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    from harness.benchmarks import tasks_dir
+
+    cfgs = []
+    for task, over in resolved["tasks"].items():
+        cfg = load_yaml(tasks_dir() / f"{task}.yaml", resolve_func=True)
+        cfg.update({k: over[k] for k in ("repeats", "generation_kwargs", "filter_list")})
+        cfg["metadata"] = {**cfg.get("metadata", {}), **over["metadata"]}
+        cfgs.append(cfg)
+    return cfgs
+
+
+def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
+    from harness.evaluation.records import task_result
+    from harness.scoring import default_checker, reference_text
+
+    rows = []
+    for s in sorted(logged, key=lambda s: s["doc_id"]):
+        doc = s["doc"]
+        for i, response in enumerate(s["resps"][0]):
+            prompt, gen = lm.records[(task, s["doc_id"], i)]
+            if gen.text != response:
+                raise RuntimeError(f"{task} doc {s['doc_id']} sample {i}: lm-eval response differs from the generation record")
+            rows.append({"id": doc.get("id"), "doc_id": s["doc_id"], "sample": i, "prompt": prompt, "response": response,
+                         "reference": reference_text(doc["answer"]), "tokens": gen.tokens,
+                         "finish_reason": gen.finish_reason, "truncated": gen.finish_reason == "length"})
+    verdicts = default_checker().grade_many([(r["response"], r["reference"]) for r in rows])
+    for r, v in zip(rows, verdicts, strict=True):
+        r.update(extracted=v.extracted, correct=v.correct, status=v.status, method=v.method)
+    return rows, task_result(task, rows, verdicts, meta)
+
+
+def _task_file_hashes(tasks: list[str]) -> dict[str, str]:
+    import hashlib
+
+    from harness.benchmarks import tasks_dir
+
+    d = tasks_dir()
+    shared = (d / "_default_template_yaml").read_bytes() + (d / "utils.py").read_bytes()
+    return {t: hashlib.sha256((d / f"{t}.yaml").read_bytes() + shared).hexdigest() for t in tasks}
+
+
+def _cross_check(task: str, ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+    for name, agg in ours["metrics"].items():
+        got = theirs.get(f"{name},all")
+        if got is None or abs(got - agg["value"]) > 1e-9:
+            raise RuntimeError(f"{task}: lm-eval {name}={got} but the graded samples give {agg['value']}")
+
+
+def _quiet_third_party() -> None:
+    """statbench draws its own progress; silence lm-eval's and transformers' bars and chatter."""
+    import logging
+    import os
+
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    for name in ("lm_eval", "lm-eval", "transformers", "datasets"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def run_eval(
+    spec: EvalSpec,
+    runs_dir: Path,
+    force: bool = False,
+    progress: Callable[[dict[str, int]], Callable[[str, int], None]] | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> EvalOutcome:
+    t0 = time.perf_counter()
+    runs_dir = Path(runs_dir)
+    resolved, cache = prepare(spec, runs_dir)
+    if not force and (hit := RunIndex(runs_dir).find_complete(resolved["spec_hash"])):
+        return EvalOutcome(hit, read_run(hit)["results"], True, 0, 0, time.perf_counter() - t0)
+
+    _quiet_third_party()
+    import lm_eval
+
+    from harness import provenance
+    from harness.benchmarks import tasks_dir
+    from harness.evaluation.backends import make_backend
+    from harness.evaluation.lm import StatbenchLM
+    from harness.spec import chat_template_text
+
+    log(f"loading {spec.backend} backend for {spec.model}")
+    backend = make_backend(spec.backend, spec.model, dict(spec.backend_args))
+    use_chat = resolved["chat_template"]["mode"] == "on"
+    lm = StatbenchLM(backend, cache, resolved["model_fingerprint"], spec.seed, spec.batch_size, spec.model,
+                     chat_template_text(Path(spec.model)) if use_chat else None, progress)
+    from lm_eval.tasks import TaskManager
+
+    try:
+        out = lm_eval.simple_evaluate(
+            model=lm, tasks=_task_configs(resolved),
+            task_manager=TaskManager(include_path=str(tasks_dir()), include_defaults=False),
+            limit=spec.limit, log_samples=True, apply_chat_template=use_chat, fewshot_as_multiturn=use_chat,
+            random_seed=spec.seed, numpy_random_seed=spec.seed, torch_random_seed=spec.seed,
+            fewshot_random_seed=spec.seed, verbosity="ERROR",
+        )
+    finally:
+        backend.close()
+    samples, results = {}, {}
+    for task in spec.tasks:
+        rows, res = _samples(task, out["samples"][task], lm, resolved["tasks"][task]["metadata"])
+        _cross_check(task, res, out["results"][task])
+        samples[task], results[task] = rows, res
+    prov = provenance.collect({
+        "checker": resolved["versions"]["checker"], "model_fingerprint": resolved["model_fingerprint"],
+        "chat_template_sha256": resolved["chat_template"]["sha256"],
+        "task_files_sha256": _task_file_hashes(spec.tasks),
+        "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path)},
+        "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
+    })
+    run_dir = write_run(runs_dir, new_run_id(Path(spec.model).name or spec.model, resolved["spec_hash"]),
+                        resolved, results, prov, samples)
+    return EvalOutcome(run_dir, results, False, lm.generated, lm.reused, time.perf_counter() - t0)
+
+
+def spec_from_cli(model: str, backend: str, tasks: list[str], **kw: Any) -> EvalSpec:
+    """Build and validate an EvalSpec, turning pydantic errors into one readable SpecError."""
+    from pydantic import ValidationError
+
+    try:
+        return EvalSpec(model=model, backend=backend, tasks=tasks, **kw)
+    except ValidationError as e:
+        msgs = [f"{'.'.join(map(str, err['loc'])) or 'spec'}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors()]
+        raise SpecError("; ".join(msgs)) from None
