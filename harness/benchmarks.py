@@ -98,7 +98,8 @@ def _verified_text(path: Path, want: str, mtime_ns: int) -> str:  # mtime keys t
     return data.decode("utf-8")
 
 
-def _read(entry_name: str, data_dir: Path | None) -> str:
+def read_bundled(entry_name: str, data_dir: Path | None = None) -> str:
+    """Text of one MANIFEST entry (benchmark, id list or reference file), sha256-verified."""
     d = _data_dir(data_dir).resolve()
     man = _manifest(d)
     if entry_name not in man:
@@ -111,7 +112,7 @@ def _read(entry_name: str, data_dir: Path | None) -> str:
 
 def load_benchmark(name: str, data_dir: Path | None = None) -> list[dict[str, Any]]:
     """All records of one bundled benchmark file, hash-verified."""
-    text = _read(name, data_dir)
+    text = read_bundled(name, data_dir)
     rows = []
     for i, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -123,7 +124,7 @@ def load_benchmark(name: str, data_dir: Path | None = None) -> list[dict[str, An
 
 
 def load_ids(rel: str, data_dir: Path | None = None) -> list[str]:
-    return [s for s in _read(rel, data_dir).split() if s]
+    return [s for s in read_bundled(rel, data_dir).split() if s]
 
 
 def task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = None) -> list[dict[str, Any]]:

@@ -162,6 +162,7 @@ def eval_(
     tensor_parallel_size: Annotated[int | None, typer.Option(help="vllm: tensor parallel size.")] = None,
     data_parallel_size: Annotated[int | None, typer.Option(help="vllm: data parallel size.")] = None,
     backend_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE passed to the backend (repeatable), e.g. dtype=bfloat16, base_url=..., gpu_memory_utilization=0.9.")] = None,
+    label: Annotated[list[str] | None, typer.Option(help="KEY=VALUE row label for leaderboards (repeatable), e.g. method=stat-sel stage=sft.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run records and the generation cache live.")] = Path("runs"),
     force: Annotated[bool, typer.Option(help="Write a new run record even if an identical run exists.")] = False,
 ) -> None:
@@ -177,7 +178,8 @@ def eval_(
             args["data_parallel_size"] = data_parallel_size
         task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)
         spec = spec_from_cli(model, backend, task_list, protocol=protocol, limit=limit, seed=seed, batch_size=batch_size,
-                             max_gen_toks=max_gen_toks, chat_template=chat_template, backend_args=args)
+                             max_gen_toks=max_gen_toks, chat_template=chat_template, backend_args=args,
+                             labels={k: str(v) for k, v in _kv(label or []).items()})
     except SpecError as e:
         _fail(e)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -229,9 +231,10 @@ def runs_list(runs_dir: Annotated[Path, typer.Option()] = Path("runs")) -> None:
     if not runs_dir.is_dir():
         _fail(f"{runs_dir}: no runs directory")
     rows = RunIndex(runs_dir).runs()
-    print(format_table(["run", "kind", "model", "backend", "protocol", "source"],
+    print(format_table(["run", "kind", "model", "backend", "protocol", "seed", "labels", "source"],
                        [[r["run_id"], r["kind"] or "", r["model"] or "", r["backend"] or "", r["protocol"] or "",
-                         r["source"] or ""] for r in rows], right=False))
+                         "" if r["seed"] is None else str(r["seed"]),
+                         ",".join(f"{k}={v}" for k, v in r["labels"].items()), r["source"] or ""] for r in rows], right=False))
     err.print(f"{len(rows)} run(s) in {runs_dir}")
 
 
@@ -289,6 +292,85 @@ def rescore(
     if len(out.changes) > show:
         print(f"  ... {len(out.changes) - show} more in {out.run_dir / 'changes.jsonl'}")
     err.print(f"run: {out.run_dir}")
+
+
+@app.command()
+def leaderboard(
+    board: Annotated[str, typer.Argument(help="Board name under --boards-dir, or a board folder / board.yaml path.")],
+    runs_dir: Annotated[Path, typer.Option(help="Run records to build from.")] = Path("runs"),
+    boards_dir: Annotated[Path, typer.Option(help="Where named boards live.")] = Path("leaderboards"),
+) -> None:
+    """Regenerate a board's README.md, table.csv and index.html from the run index (byte-stable)."""
+    from harness.board_render import generate
+    from harness.spec import SpecError
+
+    path = Path(board) if (Path(board).exists() or "/" in board) else boards_dir / board
+    try:
+        out = generate(path, runs_dir)
+    except SpecError as e:
+        _fail(e)
+    b = out["board"]
+    filled = sum(c.value is not None for c in b.cells.values())
+    text = out["markdown"].read_text()
+    first_table = text[text.index("\n|"):].split("\n\n")[0].strip()
+    print(first_table)
+    err.print(f"{b.spec.title}: {filled}/{len(b.cells)} cells from {len({r for c in b.cells.values() for r in c.runs})} run(s)"
+              f"{', ' + str(len(b.reported)) + ' reported rows' if b.reported else ''}")
+    for key in ("markdown", "csv", "html"):
+        err.print(f"  wrote {out[key]}")
+
+
+@app.command()
+def regress(
+    candidate: Annotated[str, typer.Option(help="The run under test (id, prefix or directory).")],
+    baseline: Annotated[str | None, typer.Option(help="The run to compare against.")] = None,
+    reference: Annotated[Path | None, typer.Option(help="Pinned scores instead of a baseline run: {tasks: {task: {value, tolerance}}} in points.")] = None,
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated subset of tasks.")] = None,
+    margin: Annotated[float, typer.Option(help="Drops smaller than this many points never fail the gate.")] = 1.0,
+    alpha: Annotated[float, typer.Option(help="One-sided significance level.")] = 0.05,
+    allow_mismatch: Annotated[bool, typer.Option(help="Compare runs with different protocol, data or checker.")] = False,
+    junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report (for CI).")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write a markdown report (for PR comments).")] = None,
+    runs_dir: Annotated[Path, typer.Option()] = Path("runs"),
+) -> None:
+    """Gate a checkpoint: exit 0 pass, 1 regression, 2 usage error."""
+    from harness.io import atomic_write_text, format_table
+    from harness.regress import HEADER, compare_reference, compare_runs, to_junit, to_markdown, to_rows
+    from harness.results import RunIndex
+    from harness.spec import SpecError
+
+    if (baseline is None) == (reference is None):
+        _fail("give exactly one of --baseline RUN or --reference FILE")
+    task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+    try:
+        index = RunIndex(runs_dir) if runs_dir.is_dir() else None
+        find = lambda ref: Path(ref) if (Path(ref) / "spec.json").is_file() else (index.resolve(ref) if index else None)  # noqa: E731
+        cand = find(candidate)
+        if cand is None:
+            raise SpecError(f"no run '{candidate}' (and no runs directory {runs_dir})")
+        if reference is not None:
+            verdicts = compare_reference(cand, reference, task_list, allow_mismatch)
+            title = f"statbench regress: {cand.name} vs pinned scores {reference}"
+        else:
+            base = find(baseline)
+            if base is None:
+                raise SpecError(f"no run '{baseline}' (and no runs directory {runs_dir})")
+            verdicts = compare_runs(base, cand, task_list, margin, alpha, allow_mismatch)
+            title = f"statbench regress: {cand.name} vs {base.name} (margin {margin} pt, alpha {alpha})"
+    except SpecError as e:
+        _fail(e)
+    print(title)
+    print(format_table(HEADER, to_rows(verdicts)))
+    for v in verdicts:
+        if v.note:
+            print(f"note: {v.task}: {v.note}")
+    if junit:
+        atomic_write_text(junit, to_junit(verdicts, title))
+    if markdown:
+        atomic_write_text(markdown, to_markdown(verdicts, title))
+    failed = [v.task for v in verdicts if v.verdict == "regression"]
+    err.print(f"REGRESSION in {', '.join(failed)}" if failed else "pass: no task regressed")
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command("make-tiny-model")

@@ -22,9 +22,10 @@ from typing import Any
 from harness.spec import SpecError
 
 INDEX = "index.sqlite"
+SCHEMA_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, created TEXT, kind TEXT, model TEXT, backend TEXT, "
-    "protocol TEXT, spec_hash TEXT, fingerprint TEXT, source TEXT, path TEXT)",
+    "protocol TEXT, seed INTEGER, labels TEXT, spec_hash TEXT, fingerprint TEXT, source TEXT, path TEXT)",
     "CREATE TABLE IF NOT EXISTS results (run_id TEXT, task TEXT, metric TEXT, label TEXT, value REAL, stderr REAL, "
     "n INTEGER, k INTEGER, truncation_rate REAL, no_answer_rate REAL, PRIMARY KEY (run_id, task))",
 )
@@ -95,8 +96,13 @@ class RunIndex:
         self.path = self.runs_dir / INDEX
         fresh = not self.path.exists()
         self.db = sqlite3.connect(self.path, timeout=60)
+        if not fresh and self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            self.db.execute("DROP TABLE IF EXISTS runs")  # an index from an older statbench: rebuild it
+            self.db.execute("DROP TABLE IF EXISTS results")
+            fresh = True
         for stmt in _SCHEMA:
             self.db.execute(stmt)
+        self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         if fresh:
             self.rebuild()
 
@@ -107,9 +113,10 @@ class RunIndex:
         with self.db:
             self.db.execute("DELETE FROM results WHERE run_id=?", (run_dir.name,))
             self.db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_dir.name, rec["provenance"].get("created"), spec.get("kind"), user.get("model"), user.get("backend"),
-                 user.get("protocol"), spec.get("spec_hash"), spec.get("model_fingerprint"), spec.get("source"), str(run_dir)),
+                 user.get("protocol"), user.get("seed"), json.dumps(user.get("labels") or {}, sort_keys=True),
+                 spec.get("spec_hash"), spec.get("model_fingerprint"), spec.get("source"), str(run_dir)),
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -138,9 +145,13 @@ class RunIndex:
         return None
 
     def runs(self) -> list[dict[str, Any]]:
-        cur = self.db.execute("SELECT run_id, created, kind, model, backend, protocol, source FROM runs ORDER BY created, run_id")
+        cur = self.db.execute("SELECT run_id, created, kind, model, backend, protocol, seed, labels, source, path FROM runs "
+                              "ORDER BY created, run_id")
         cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, row, strict=True)) for row in cur]
+        rows = [dict(zip(cols, row, strict=True)) for row in cur]
+        for r in rows:
+            r["labels"] = json.loads(r["labels"] or "{}")
+        return rows
 
     def resolve(self, ref: str) -> Path:
         """A run by directory path, full id or unique id prefix/substring."""

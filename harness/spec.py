@@ -48,6 +48,7 @@ class EvalSpec(BaseModel):
     max_gen_toks: int | None = Field(default=None, ge=1)  # overrides the protocol's budget; recorded
     chat_template: Literal["auto", "on", "off"] = "auto"
     backend_args: dict[str, Any] = {}
+    labels: dict[str, str] = {}  # free-form row keys for leaderboards, e.g. method=stat-sel, stage=sft
 
     @field_validator("tasks")
     @classmethod

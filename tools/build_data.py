@@ -45,7 +45,10 @@ SOURCES = {  # path under shared/data -> (sha256, license)
     "graded_samples/qwen25math_math_cot_100.jsonl": ("5b9128525733336c4b5bf5d3222f72b18655a305258dc09c301b546e9365ba5e", "MIT (QwenLM/Qwen2.5-Math evaluation/)"),
     "graded_samples/gsm8k_example_model_solutions.jsonl": ("4bc62db838f8418365d51c627bd66294cbdca9fb7f01519cb13f0dce8c51580b", "MIT (openai/grade-school-math)"),
     "graded_samples/reasoneval_mr-math_invalid_errors.jsonl": ("24317f01a3f34f569cc6438396a242252c9695bcd6c603cd153d3f99ca14929c", "no license file (GAIR-NLP/ReasonEval); research use"),
+    "stat/stat_paper_results.csv": ("2ab34884968287c2983c4d6b66303575015aeec169a323a27e478bde1c1455da", "facts transcribed from arXiv 2510.10023 / its project page (CC BY-SA 4.0 site)"),
+    "stat/stat_paper_skill_list.json": ("604d85dd426be8c3e8909a3e4b91be523d9a41f8a028388a7fcb731c4ae83d73", "facts transcribed from arXiv 2510.10023 App. C.3.1"),
 }
+COPIED = {"stat_paper_results": "stat/stat_paper_results.csv", "stat_paper_skill_list": "stat/stat_paper_skill_list.json"}
 ADAPTMI_RETRIEVAL = "stat/AdaptMI/skill_identifier/skill_retrieval/MATH/{subject}/test/test.json"
 SUBJECT_DIR = {
     "Algebra": "algebra", "Counting & Probability": "counting_and_probability", "Geometry": "geometry",
@@ -227,6 +230,7 @@ SOURCE_OF = {
     "qwen25math_math_cot": ["graded_samples/qwen25math_math_cot_100.jsonl"],
     "gsm8k_openai_solutions": ["graded_samples/gsm8k_example_model_solutions.jsonl"],
     "reasoneval_mr_math": ["graded_samples/reasoneval_mr-math_invalid_errors.jsonl"],
+    **{name: [src] for name, src in COPIED.items()},
 }
 
 
@@ -252,6 +256,11 @@ def main() -> None:
         p = tasks_dir / f"{name}.jsonl"
         write_jsonl(p, rows)
         manifest[name] = manifest_entry(name, p, len(rows))
+    for name, src in COPIED.items():  # reference files, byte-identical copies
+        p = tasks_dir / src
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(sh.path(src).read_bytes())
+        manifest[name] = {**manifest_entry(name, p, len(p.read_text().splitlines())), "file": src}
     val, test = split_math(math_rows)
     for fname, ids in (("math_val1k.txt", val), ("math_test4k.txt", test)):
         p = tasks_dir / "splits" / fname

@@ -152,7 +152,10 @@ class WorkerPool:
                 try:
                     msg = conn.recv()
                 except (EOFError, OSError):
-                    code = w.proc.poll()
+                    try:  # the pipe closes a moment before the process is reaped
+                        code = w.proc.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        code = None
                     if w.item is not None:
                         finish(w, Outcome("error", error=f"worker died (exit code {code})"))
                     elif not w.ready:

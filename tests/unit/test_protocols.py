@@ -49,3 +49,13 @@ def test_refusals(cfg, msg):
 def test_shipped_task_yamls_are_the_stat_paper_rendering():
     r = subprocess.run([sys.executable, "tools/render_tasks.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_every_shipped_board_validates():
+    from harness.leaderboard import load_board
+
+    boards = sorted((ROOT / "leaderboards").glob("*/board.yaml"))
+    assert len(boards) >= 3
+    for b in boards:
+        spec, _ = load_board(b.parent)
+        assert spec.columns and spec.groups

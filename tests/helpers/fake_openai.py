@@ -1,0 +1,75 @@
+"""A local OpenAI-compatible server for tests: a "model" whose accuracy we control, with rate limits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from harness.benchmarks import TASKS, task_docs
+from harness.evaluation.lm_glue import doc_to_text
+from harness.scoring import reference_text
+
+
+def _answers() -> dict[str, str]:
+    out = {}
+    for task in ("statbench_gsm8k", "statbench_math500"):
+        for d in task_docs(task):
+            out[doc_to_text(d)] = reference_text(d["answer"])
+    return out
+
+
+class FakeModel:
+    """Answers a problem correctly iff hash(problem, seed?) falls under ``accuracy`` (deterministic)."""
+
+    def __init__(self, accuracy: float, rate_limit_every: int = 0, salt: str = ""):
+        self.accuracy, self.rate_limit_every, self.salt = accuracy, rate_limit_every, salt
+        self.answers = _answers()
+        self.calls: list[dict] = []
+        self.lock = threading.Lock()
+
+    def reply(self, prompt: str) -> str:
+        ref = self.answers.get(prompt)
+        u = int(hashlib.sha256((self.salt + prompt).encode()).hexdigest()[:8], 16) / 2**32
+        if ref is not None and u < self.accuracy:
+            return f"Working it out carefully. The answer is $\\boxed{{{ref}}}$."
+        return "I am not sure. The answer is $\\boxed{-1}$."
+
+
+@contextmanager
+def serve(model: FakeModel):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with model.lock:
+                model.calls.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                n = len(model.calls)
+            if model.rate_limit_every and n % model.rate_limit_every == 1:
+                self.send_response(429)
+                self.send_header("Retry-After", "0")
+                self.end_headers()
+                return
+            text = model.reply(body["messages"][0]["content"])
+            data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                               "usage": {"completion_tokens": len(text.split())}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    finally:
+        srv.shutdown()
+
+
+__all__ = ["FakeModel", "serve", "TASKS"]

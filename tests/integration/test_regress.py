@@ -1,0 +1,92 @@
+"""`statbench regress`: exit codes on real run records (made through the openai backend against a local
+model whose accuracy we control), mismatch refusals, reports, pinned references, and the simulation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from harness.evaluation.runner import run_eval, spec_from_cli
+from harness.regress import simulate
+from tests.helpers.fake_openai import FakeModel, serve
+
+N = 120
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("regress_runs")
+    out = {}
+    for name, acc, salt, protocol in [("good", 0.8, "", "stat-paper"), ("same", 0.8, "", "stat-paper"),
+                                      ("worse", 0.5, "", "stat-paper"), ("greedy", 0.8, "", "greedy")]:
+        with serve(FakeModel(acc, salt=salt)) as url:
+            spec = spec_from_cli(f"model-{name}", "openai", ["statbench_gsm8k"], limit=N, max_gen_toks=64, protocol=protocol,
+                                 backend_args={"base_url": url, "concurrency": 4})
+            out[name] = run_eval(spec, d).run_dir
+    return d, out
+
+
+def regress(d, *args):
+    return subprocess.run([sys.executable, "-m", "harness", "regress", "--runs-dir", str(d), *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_identical_pair_passes(runs):
+    d, r = runs
+    res = regress(d, "--baseline", r["good"], "--candidate", r["same"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "pass" in res.stdout and "mcnemar-exact" in res.stdout and "+0.0" in res.stdout
+
+
+def test_degraded_candidate_is_a_regression_with_reports(runs, tmp_path):
+    d, r = runs
+    junit, md = tmp_path / "r.xml", tmp_path / "r.md"
+    res = regress(d, "--baseline", r["good"], "--candidate", r["worse"], "--junit", junit, "--markdown", md)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "REGRESSION" in res.stdout and "REGRESSION in statbench_gsm8k" in res.stderr
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+    assert "| statbench_gsm8k | pass@1 | REGRESSION |" in md.read_text()
+    better = regress(d, "--baseline", r["worse"], "--candidate", r["good"])
+    assert better.returncode == 0 and "improvement" in better.stdout
+
+
+def test_mismatched_protocols_are_refused_unless_allowed(runs):
+    d, r = runs
+    res = regress(d, "--baseline", r["good"], "--candidate", r["greedy"])
+    assert res.returncode == 2 and "protocol: baseline 'stat-paper' vs candidate 'greedy'" in res.stderr
+    ok = regress(d, "--baseline", r["good"], "--candidate", r["greedy"], "--allow-mismatch")
+    assert ok.returncode in (0, 1) and "compared despite" in ok.stdout
+
+
+def test_pinned_reference(runs, tmp_path):
+    d, r = runs
+    ref = tmp_path / "ref.yaml"
+    ref.write_text("protocol: stat-paper\ntasks:\n  statbench_gsm8k: {value: 80.0, tolerance: 10.0}\n")
+    assert regress(d, "--reference", ref, "--candidate", r["good"]).returncode == 0
+    assert regress(d, "--reference", ref, "--candidate", r["worse"]).returncode == 1
+    ref.write_text("tasks:\n  statbench_gsm8k: 80\n")
+    bad = regress(d, "--reference", ref, "--candidate", r["good"])
+    assert bad.returncode == 2 and "tasks.statbench_gsm8k: expected {value" in bad.stderr
+
+
+def test_usage_errors_exit_2(runs):
+    d, r = runs
+    assert regress(d, "--candidate", r["good"]).returncode == 2
+    res = regress(d, "--baseline", "nope", "--candidate", r["good"])
+    assert res.returncode == 2 and "no run matches 'nope'" in res.stderr
+    res = regress(d, "--baseline", r["good"], "--candidate", r["same"], "--tasks", "statbench_aime24")
+    assert res.returncode == 2 and "not in both runs" in res.stderr
+
+
+@pytest.mark.slow
+def test_simulated_false_alarm_rate_and_power():
+    fa1, fa16 = simulate(500, 1, 0.0, 200), simulate(500, 16, 0.0, 200)
+    p1, p16 = simulate(500, 1, 0.03, 200, seed=1), simulate(500, 16, 0.03, 200, seed=1)
+    print(f"\nfalse alarms (200 trials, 500 problems): pass@1 {fa1:.1%}, avg@16 {fa16:.1%}; "
+          f"power for a 3-point drop: pass@1 {p1:.1%}, avg@16 {p16:.1%}")
+    assert fa1 <= 0.05 and fa16 <= 0.05
+    assert p16 >= 0.8  # with 16 samples per problem a 3-point drop on 500 problems is caught
