@@ -17,7 +17,7 @@ SHORT = {
     "statbench_math": "MATH", "statbench_math500": "MATH500", "statbench_math_val1k": "MATH-val1k",
     "statbench_math_test4k": "MATH-4k", "statbench_aime24": "AIME24", "statbench_aime25": "AIME25",
     "statbench_amc23": "AMC23", "statbench_gsm8k": "GSM8K", "statbench_math_perturb_simple": "MATH-P-Simple",
-    "statbench_math_perturb_hard": "MATH-P-Hard", "statbench_minerva272": "Minerva", "statbench_olympiadbench": "OlympiadB",
+    "statbench_math_perturb_hard": "MATH-P-Hard", "statbench_minerva272": "Minerva", "statbench_olympiadbench": "OlympiadB", "statbench_mathd": "MATH^D",
 }
 COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac", "#eeca3b"]
 TOP_SKILLS = 15
@@ -91,18 +91,12 @@ def to_markdown(board: Board) -> str:
     runs = sorted({run for c in board.cells.values() for run in c.runs})
     lines += [
         f"[^protocol]: Protocol `{spec.protocol}`: {proto.description} Headline metric per column: "
-        + ", ".join(f"{SHORT.get(t, t)} {proto.sampling(_family(t)).label}" for t in spec.columns)
+        + ", ".join(f"{SHORT.get(t, t)} {proto.sampling(spec.family(t)).label}" for t in spec.columns)
         + ". Reported rows are the paper's own numbers (tasks/data/stat/stat_paper_results.csv; its MATH is on "
         "the authors' unpublished 4k split, ours on ours); they never enter computed averages.",
         "", f"Runs used ({len(runs)}): " + (", ".join(f"`{r}`" for r in runs) if runs else "none yet."), "",
     ]
     return "\n".join(lines)
-
-
-def _family(task: str) -> str:
-    from harness.benchmarks import TASKS
-
-    return TASKS[task].family
 
 
 def _skills_markdown(board: Board) -> list[str]:
@@ -300,3 +294,18 @@ def generate(board_path, runs_dir) -> dict[str, object]:
     atomic_write_text(paths["csv"], to_csv(board))
     atomic_write_text(paths["html"], to_html(board))
     return {"board": board, **paths}
+
+
+def bar_svg(labels: list[str], values: list[float], title: str = "", color: str = COLORS[0]) -> str:
+    """A standalone horizontal bar chart (used for the Missing-Skill-Profile histogram)."""
+    vmax = max(values, default=0) or 1
+    left, rowh = 320, 18
+    height = 30 + rowh * len(labels)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + 340}" height="{height}" font-family="sans-serif">',
+             f'<text x="4" y="16" font-size="13">{escape(title)}</text>']
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        y = 26 + i * rowh
+        parts.append(f'<text x="{left - 6}" y="{y + 12}" font-size="11" text-anchor="end">{escape(lab[:48])}</text>'
+                     f'<rect x="{left}" y="{y}" width="{300 * v / vmax:.1f}" height="{rowh - 4}" fill="{color}"/>'
+                     f'<text x="{left + 300 * v / vmax + 4:.1f}" y="{y + 12}" font-size="11">{v:g}</text>')
+    return "".join(parts) + "</svg>\n"

@@ -373,6 +373,56 @@ def regress(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def run(
+    experiment: Annotated[Path, typer.Argument(help="Experiment spec (YAML), e.g. examples/tiny.yaml.")],
+    workdir: Annotated[Path | None, typer.Option(help="Where stages, runs and the board go (default: experiments/<name>).")] = None,
+    from_stage: Annotated[str | None, typer.Option("--from", help="Rerun this stage (name or prefix) and everything after it.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan, stage hashes and a compute estimate; run nothing.")] = False,
+) -> None:
+    """Run the STAT recipe: Stage 1, Missing-Skill-Profile, datasets, SFT, GRPO, evaluation, leaderboard."""
+    from harness.experiment import load_experiment
+    from harness.io import format_table
+    from harness.spec import SpecError
+
+    try:
+        spec = load_experiment(experiment)
+        from harness import recipe
+
+        wd = workdir or Path("experiments") / spec.name
+        spec = spec.with_workdir(wd)
+        pipe = recipe.plan(spec, wd, build_student=not dry_run)
+        if dry_run:
+            rows = [[d["stage"], d["kind"], d["hash"], d["status"], ", ".join(f"{k}={v}" for k, v in d.items()
+                     if k not in ("stage", "kind", "hash", "status", "deps") and v)] for d in pipe.describe()]
+            print(format_table(["stage", "kind", "hash", "status", "estimate"], rows, right=False))
+            est = recipe.estimate(spec, pipe)
+            print("compute estimate: " + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items()))
+            if recipe.student_path(spec, build=False) is None and spec.student.build_tiny_seed is None:
+                print(f"note: the student {spec.student.model} is not available locally; download it before running "
+                      "(stage hashes that depend on it are provisional)")
+            return
+        recipe.check_ready(spec)
+    except SpecError as e:
+        _fail(e)
+
+    def progress(stage, i, n, status):
+        err.print(f"[{i + 1}/{n}] {stage.name:<36} {status}")
+
+    try:
+        summary = pipe.run(from_stage, log=lambda m: err.print(f"    {m}"), progress=progress)
+    except SpecError as e:
+        _fail(e)
+    except RuntimeError as e:
+        _fail(e, 1)
+    out = recipe.write_record(spec, pipe, summary, experiment)
+    board = wd / "board" / "README.md"
+    if board.is_file():
+        text = board.read_text()
+        print(text[text.index("\n|"):].split("\n\n")[0].strip())
+    err.print(f"experiment record: {out}; board: {wd / 'board'}")
+
+
 @app.command("make-tiny-model")
 def make_tiny_model(out_dir: Annotated[Path, typer.Argument(help="Directory to write the model to.")],
                     seed: Annotated[int, typer.Option(help="Seed for tokenizer corpus and weights.")] = 0) -> None:
@@ -384,6 +434,10 @@ def make_tiny_model(out_dir: Annotated[Path, typer.Argument(help="Directory to w
 
 
 def main() -> None:
+    if not os.environ.get("STATBENCH_DEBUG"):  # statbench draws its own progress; silence libraries' bars
+        for key, value in (("TQDM_DISABLE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
+                           ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+            os.environ.setdefault(key, value)
     app()
 
 

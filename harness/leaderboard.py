@@ -63,6 +63,10 @@ class BoardSpec(BaseModel):
     groups: list[GroupSpec]
     reference_model: str | None = None  # show the paper's reported rows for this student
     skills_task: str | None = None  # a MATH-based column whose problems carry skill labels
+    subsets: dict[str, str] = {}  # id-list columns (e.g. statbench_mathd) -> the registered task they subset
+
+    def family(self, task: str) -> str:
+        return TASKS[self.subsets.get(task, task)].family
 
 
 def load_board(path: Path) -> tuple[BoardSpec, Path]:
@@ -80,7 +84,8 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
         msgs = [f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
         raise SpecError(f"{f}: " + "; ".join(msgs)) from None
     get_protocol(board.protocol)
-    unknown = [c for c in board.columns + ([board.skills_task] if board.skills_task else []) if c not in TASKS]
+    unknown = [c for c in board.columns + ([board.skills_task] if board.skills_task else [])
+               if c not in TASKS and c not in board.subsets]
     if unknown:
         raise SpecError(f"{f}: columns: unknown task(s) {', '.join(unknown)}")
     ids = [r.id for g in board.groups for r in g.rows]
@@ -154,7 +159,7 @@ def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
     for row in rows:
         selected = _select(row, runs, spec.protocol)
         for task in spec.columns:
-            metric = protocol.sampling(TASKS[task].family).primary_metric
+            metric = protocol.sampling(spec.family(task)).primary_metric
             cell = Cell(row.id, task)
             vectors = []
             for r in selected:

@@ -66,6 +66,12 @@ PROTOCOLS: dict[str, Protocol] = {
         description="Greedy decoding, one sample, 2048 new tokens.",
         default=Sampling(temperature=0.0, k=1, max_gen_toks=2048, label="pass@1"),
     ),
+    # Stage 1's consistency heuristic (paper Table 11): 5 samples per question; T is unstated, 0.7 chosen.
+    "consistency-5": Protocol(
+        name="consistency-5",
+        description="Stage-1 consistency heuristic: 5 samples at T=0.7, top_p=0.95, 2048 new tokens.",
+        default=Sampling(temperature=0.7, top_p=0.95, k=5, max_gen_toks=2048, label="avg@5"),
+    ),
 }
 
 

@@ -40,6 +40,9 @@ class EvalSpec(BaseModel):
 
     model: str
     backend: Literal["hf", "vllm", "openai"] = "hf"
+    # extra tasks defined as an id list over a registered task, e.g. MATH^D for one student:
+    # {"statbench_mathd": {"base": "statbench_math_test4k", "ids_file": "/abs/path/mathd_ids.txt"}}
+    subsets: dict[str, dict[str, str]] = {}
     tasks: list[str] = Field(min_length=1)
     protocol: str = "stat-paper"
     limit: int | None = Field(default=None, ge=1)
@@ -50,13 +53,27 @@ class EvalSpec(BaseModel):
     backend_args: dict[str, Any] = {}
     labels: dict[str, str] = {}  # free-form row keys for leaderboards, e.g. method=stat-sel, stage=sft
 
+    @field_validator("subsets")
+    @classmethod
+    def _known_subsets(cls, subsets: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for name, sub in subsets.items():
+            if sub.get("base") not in TASKS:
+                raise ValueError(f"subset {name}: base must be a registered task, got {sub.get('base')!r}")
+            if not Path(sub.get("ids_file", "")).is_file():
+                raise ValueError(f"subset {name}: ids_file {sub.get('ids_file')!r} does not exist")
+        return subsets
+
     @field_validator("tasks")
     @classmethod
-    def _known_tasks(cls, tasks: list[str]) -> list[str]:
-        unknown = [t for t in tasks if t not in TASKS]
+    def _known_tasks(cls, tasks: list[str], info) -> list[str]:
+        subsets = (info.data or {}).get("subsets") or {}
+        unknown = [t for t in tasks if t not in TASKS and t not in subsets]
         if unknown:
             raise ValueError(f"unknown task(s) {', '.join(unknown)}; valid tasks: {', '.join(TASKS)}")
         return list(dict.fromkeys(tasks))
+
+    def base_task(self, task: str) -> str:
+        return self.subsets[task]["base"] if task in self.subsets else task
 
     @field_validator("protocol")
     @classmethod
@@ -79,7 +96,7 @@ def expand_tasks(tasks: list[str] | None, suite: str | None) -> list[str]:
 
 def task_generation(spec: EvalSpec, task: str) -> dict[str, Any]:
     """The lm-eval config keys the spec's protocol (and overrides) set for one task."""
-    cfg = render(spec.protocol, TASKS[task].family)
+    cfg = render(spec.protocol, TASKS[spec.base_task(task)].family)
     if spec.max_gen_toks is not None:
         cfg["generation_kwargs"]["max_gen_toks"] = spec.max_gen_toks
         cfg["metadata"]["max_gen_toks_override"] = spec.max_gen_toks
@@ -119,8 +136,11 @@ def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> 
         use_chat = spec.chat_template == "on" or (spec.chat_template == "auto" and template is not None)
         template_mode = "on" if use_chat else "off"
     hashes = data_hashes()
-    data = {TASKS[t].data: hashes[TASKS[t].data] for t in spec.tasks}
-    data.update({TASKS[t].ids: hashes[TASKS[t].ids] for t in spec.tasks if TASKS[t].ids})
+    bases = [spec.base_task(t) for t in spec.tasks]
+    data = {TASKS[t].data: hashes[TASKS[t].data] for t in bases}
+    data.update({TASKS[t].ids: hashes[TASKS[t].ids] for t in bases if TASKS[t].ids})
+    data.update({f"subset:{n}": hashlib.sha256(Path(s["ids_file"]).read_bytes()).hexdigest()
+                 for n, s in spec.subsets.items() if n in spec.tasks})
     resolved = {
         "kind": "eval",
         "spec": spec.model_dump(),

@@ -143,6 +143,37 @@ def split_math(rows: list[dict], n_val: int = 1000) -> tuple[list[str], list[str
     return sorted(val), sorted(r["id"] for r in rows if r["id"] not in val_set)
 
 
+def build_math_train(sh: Shared) -> list[dict]:
+    """The STAT training pool P: the 7,500 MATH train problems with solutions, answers and AdaptMI skills."""
+    skills: dict[str, list[str]] = {}
+    for d in SUBJECT_DIR.values():
+        path = sh.root / ADAPTMI_RETRIEVAL.format(subject=d).replace("/test/test.json", "/train/train.json")
+        skills.update({ws(q): s for q, s in json.loads(path.read_text())["question2skill"].items()})
+    rows = []
+    for r in sh.jsonl("math_train/train.jsonl"):
+        if not r["unique_id"].startswith("train/"):
+            continue  # the other 4,500 are MATH test problems (Q), never training data
+        level = r["level"] if isinstance(r["level"], int) else None
+        rows.append({"id": r["unique_id"], "problem": r["problem"], "solution": r["solution"], "answer": r["answer"],
+                     "subject": r["subject"], "level": level, "skills": skills.get(ws(r["problem"]), [])})
+    if len(rows) != 7500:
+        raise SystemExit(f"MATH train: expected 7500 problems, got {len(rows)}")
+    return sorted(rows, key=lambda r: r["id"])
+
+
+def build_skill_lists(sh: Shared) -> dict[str, list[str]]:
+    """Per-subject skill lists offered to the teacher (AdaptMI prompt files = the paper's Tables 5-6)."""
+    import yaml
+
+    out = {}
+    for subject, d in SUBJECT_DIR.items():
+        text = (sh.root / f"stat/AdaptMI/skill_identifier/skill_label_prompts/skill_label_prompts_{d}.yaml").read_text()
+        prompt = yaml.safe_load(text)["USER_PROMPT"]
+        block = prompt.split("[SKILL_LIST]", 1)[1].split("[QUESTION]", 1)[0]
+        out[subject] = re.findall(r'"([a-z0-9_]+)"', block)
+    return out
+
+
 def build_others(sh: Shared) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     out["aime24"] = [
@@ -220,6 +251,8 @@ def build_graded(sh: Shared, math_rows: list[dict]) -> dict[str, list[dict]]:
 SOURCE_OF = {
     "math": ["math_full_test/test.jsonl", "math500/test.jsonl", "math_train/train.jsonl"],
     "math500": ["math500/test.jsonl", "math_full_test/test.jsonl"],
+    "math_train": ["math_train/train.jsonl"],
+    "skill_lists": ["stat/stat_paper_skill_list.json"],
     "aime24": ["aime24/test.jsonl"], "aime25": ["aime25/test.jsonl"], "amc23": ["amc23/test.jsonl"],
     "gsm8k": ["gsm8k/test.jsonl"],
     "math_perturb_simple": ["math_perturb/math_perturb_simple.jsonl"],
@@ -250,7 +283,7 @@ def main() -> None:
 
     tasks_dir = ROOT / "tasks" / "data"
     math_rows, m500 = build_math(sh)
-    benches = {"math": math_rows, "math500": m500, **build_others(sh)}
+    benches = {"math": math_rows, "math500": m500, "math_train": build_math_train(sh), **build_others(sh)}
     manifest = {}
     for name, rows in benches.items():
         p = tasks_dir / f"{name}.jsonl"
@@ -261,6 +294,10 @@ def main() -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(sh.path(src).read_bytes())
         manifest[name] = {**manifest_entry(name, p, len(p.read_text().splitlines())), "file": src}
+    p = tasks_dir / "stat" / "skill_lists.json"
+    p.write_text(json.dumps(build_skill_lists(sh), indent=1, sort_keys=True) + "\n")
+    manifest["skill_lists"] = {**manifest_entry("skill_lists", p, 7), "file": "stat/skill_lists.json",
+                               "license": "Apache-2.0 (princeton-pli/AdaptMI skill_label_prompts; = paper Tables 5-6)"}
     val, test = split_math(math_rows)
     for fname, ids in (("math_val1k.txt", val), ("math_test4k.txt", test)):
         p = tasks_dir / "splits" / fname

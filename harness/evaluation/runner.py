@@ -49,14 +49,17 @@ def prepare(spec: EvalSpec, runs_dir: Path) -> tuple[dict[str, Any], GenerationC
     return resolve_eval(spec, _fingerprint(spec, cache), core_versions()), cache
 
 
-def _task_configs(resolved: dict[str, Any]) -> list[dict[str, Any]]:
+def _task_configs(resolved: dict[str, Any], spec: EvalSpec) -> list[dict[str, Any]]:
     from lm_eval.tasks._yaml_loader import load_yaml
 
     from harness.benchmarks import tasks_dir
 
     cfgs = []
     for task, over in resolved["tasks"].items():
-        cfg = load_yaml(tasks_dir() / f"{task}.yaml", resolve_func=True)
+        cfg = load_yaml(tasks_dir() / f"{spec.base_task(task)}.yaml", resolve_func=True)
+        if task in spec.subsets:  # an id-list task (e.g. MATH^D) over a registered one
+            cfg["task"] = task
+            cfg["dataset_kwargs"] = {"task": spec.base_task(task), "ids_file": str(Path(spec.subsets[task]["ids_file"]).resolve())}
         cfg.update({k: over[k] for k in ("repeats", "generation_kwargs", "filter_list")})
         cfg["metadata"] = {**cfg.get("metadata", {}), **over["metadata"]}
         cfgs.append(cfg)
@@ -109,6 +112,11 @@ def _quiet_third_party() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     for name in ("lm_eval", "lm-eval", "transformers", "datasets"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    import lm_eval.evaluator
+
+    # lm-eval shells out to `git describe` in the CWD (stderr noise outside a repo); statbench records the git
+    # state of its own checkout in provenance.json instead.
+    lm_eval.evaluator.get_git_commit_hash = lambda: None
 
 
 def run_eval(
@@ -142,7 +150,7 @@ def run_eval(
 
     try:
         out = lm_eval.simple_evaluate(
-            model=lm, tasks=_task_configs(resolved),
+            model=lm, tasks=_task_configs(resolved, spec),
             task_manager=TaskManager(include_path=str(tasks_dir()), include_defaults=False),
             limit=spec.limit, log_samples=True, apply_chat_template=use_chat, fewshot_as_multiturn=use_chat,
             random_seed=spec.seed, numpy_random_seed=spec.seed, torch_random_seed=spec.seed,
@@ -158,7 +166,7 @@ def run_eval(
     prov = provenance.collect({
         "checker": resolved["versions"]["checker"], "model_fingerprint": resolved["model_fingerprint"],
         "chat_template_sha256": resolved["chat_template"]["sha256"],
-        "task_files_sha256": _task_file_hashes(spec.tasks),
+        "task_files_sha256": _task_file_hashes([spec.base_task(t) for t in spec.tasks]),
         "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path)},
         "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
     })

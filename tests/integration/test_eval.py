@@ -173,7 +173,7 @@ def test_unknown_task_and_protocol_list_the_valid_ones(tiny_model, tmp_path):
     code, msg = _eval_err("--model", str(tiny_model), "--tasks", "statbench_nope", "--runs-dir", str(tmp_path))
     assert code == 2 and "unknown task(s) statbench_nope; valid tasks: statbench_math" in msg
     code, msg = _eval_err("--model", str(tiny_model), "--tasks", "statbench_gsm8k", "--protocol", "fast", "--runs-dir", str(tmp_path))
-    assert code == 2 and "unknown protocol 'fast'; valid protocols: stat-paper, r1, greedy" in msg
+    assert code == 2 and "unknown protocol 'fast'; valid protocols: stat-paper, r1, greedy, consistency-5" in msg
     code, msg = _eval_err("--model", str(tiny_model), "--suite", "nope", "--runs-dir", str(tmp_path))
     assert code == 2 and "unknown suite 'nope'; valid suites: stat-paper" in msg
 

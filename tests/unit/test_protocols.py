@@ -30,7 +30,7 @@ def test_rendered_configs_pass_the_checks(protocol, family):
 
 
 def test_unknown_protocol_lists_valid_ones():
-    with pytest.raises(ProtocolError, match="unknown protocol 'r2'; valid protocols: stat-paper, r1, greedy"):
+    with pytest.raises(ProtocolError, match="unknown protocol 'r2'; valid protocols: stat-paper, r1, greedy, consistency-5"):
         get_protocol("r2")
 
 

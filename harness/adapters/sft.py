@@ -1,0 +1,125 @@
+"""Supervised fine-tuning with TRL's SFTTrainer (this file and grpo.py are the only TRL imports).
+
+Paper recipe (App. C.1): QLoRA r16 / alpha 32 / dropout 0.05 on the attention and MLP projections, 4-bit
+NF4 with bf16 compute, paged AdamW 8-bit, 3 epochs, cosine, 3 % warmup, 2 x 4 = effective batch 8, grad clip
+0.3, weight decay 0.1, group-by-length. On a machine without CUDA, QLoRA falls back to LoRA in fp32 with
+``adamw_torch`` (``bf16=False, use_cpu=True``; spike.md G2), and the output says so.
+
+Data is prompt-completion with the *same* prompt the evaluation tasks use, rendered through the student's
+chat template by TRL, with the loss on the completion only (works with any chat template, unlike
+``assistant_only_loss`` which needs ``{% generation %}`` markers; spike.md G4).
+
+Training resumes from the last complete checkpoint in its work directory. The result is the merged model
+(LoRA folded into the base weights) with tokenizer and metadata, ready for evaluation and GRPO.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def prompt_completion(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from harness.evaluation.lm_glue import PROMPT
+
+    return [{"prompt": [{"role": "user", "content": PROMPT.format(problem=r["problem"])}],
+             "completion": [{"role": "assistant", "content": r["solution"]}]} for r in rows]
+
+
+def train(model_path: str, rows: list[dict[str, Any]], out_dir: Path, work_dir: Path, hp, lr: float, seed: int,
+          log=print) -> dict[str, Any]:
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import SFTConfig, SFTTrainer
+
+    cuda = _cuda()
+    method = hp.method if (hp.method != "qlora" or cuda) else "lora"
+    if method != hp.method:
+        log(f"sft: {hp.method} needs CUDA (bitsandbytes); training {method} instead")
+    tok = AutoTokenizer.from_pretrained(model_path)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    load_kw: dict[str, Any] = {"dtype": torch.bfloat16 if cuda else torch.float32}
+    if method == "qlora":
+        from transformers import BitsAndBytesConfig
+
+        load_kw["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                            bnb_4bit_compute_dtype=torch.bfloat16, bnb_4bit_use_double_quant=True)
+    model = AutoModelForCausalLM.from_pretrained(model_path, **load_kw)
+    if method == "qlora":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+    present = {n.split(".")[-1] for n, _ in model.named_modules()}
+    targets = [m for m in hp.target_modules if m in present]
+    peft_config = None if method == "full" else LoraConfig(
+        r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout, target_modules=targets, task_type="CAUSAL_LM")
+    cfg = SFTConfig(
+        output_dir=str(work_dir), seed=seed, learning_rate=lr, num_train_epochs=hp.epochs,
+        max_steps=hp.max_steps if hp.max_steps else -1, lr_scheduler_type=hp.lr_scheduler, warmup_steps=hp.warmup_ratio,  # a float in [0, 1) is a ratio (transformers 5)
+        per_device_train_batch_size=hp.per_device_batch_size, gradient_accumulation_steps=hp.grad_accum,
+        max_grad_norm=hp.max_grad_norm, weight_decay=hp.weight_decay, max_length=hp.max_length,
+        optim=hp.optim if cuda else "adamw_torch", completion_only_loss=True,
+        train_sampling_strategy="group_by_length" if hp.group_by_length else "random",
+        save_strategy="steps", save_steps=hp.save_steps, save_total_limit=2, logging_steps=1, report_to="none",
+        bf16=cuda, use_cpu=not cuda, gradient_checkpointing=method == "qlora", dataloader_num_workers=0, disable_tqdm=True,
+    )
+    trainer = SFTTrainer(model=model, args=cfg, train_dataset=Dataset.from_list(prompt_completion(rows)),
+                         processing_class=tok, peft_config=peft_config)
+    quiet_trainer(trainer)
+    resume = get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+    if resume:
+        log(f"sft: resuming from {resume}")
+    result = trainer.train(resume_from_checkpoint=resume)
+    history = [{k: v for k, v in h.items() if k in ("step", "loss", "learning_rate", "mean_token_accuracy")}
+               for h in trainer.state.log_history if "loss" in h]
+    merged = _merge(trainer, model_path, method, torch)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(out_dir)
+    tok.save_pretrained(out_dir)
+    meta = {"method": method, "requested_method": hp.method, "learning_rate": lr, "seed": seed, "examples": len(rows),
+            "steps": trainer.state.global_step, "epochs": trainer.state.epoch, "resumed_from": resume,
+            "train_loss": getattr(result, "training_loss", None), "history": history, "cuda": cuda,
+            "hparams": hp.model_dump(), "lora_targets": targets}
+    (out_dir / "statbench_sft.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
+    return meta
+
+
+def _merge(trainer, model_path: str, method: str, torch):
+    """Fold the adapter into full-precision base weights (QLoRA: reload the base unquantised first)."""
+    model = trainer.model
+    if method == "full":
+        return model
+    if method == "qlora":
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM
+
+        adapter_dir = Path(trainer.args.output_dir) / "final-adapter"
+        model.save_pretrained(adapter_dir)
+        base = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16)
+        return PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    return model.merge_and_unload()
+
+
+def steps_estimate(n_examples: int, hp) -> int:
+    per_step = hp.per_device_batch_size * hp.grad_accum
+    return hp.max_steps or math.ceil(n_examples / per_step * hp.epochs)
+
+
+def quiet_trainer(trainer) -> None:
+    """The pipeline reports progress per stage; drop the trainer's own printing of every log dict."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
