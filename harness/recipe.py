@@ -35,7 +35,7 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def pool_rows(spec: ExperimentSpec) -> list[dict[str, Any]]:
     rows = load_benchmark(spec.data.pool)
-    rows = rows[: spec.data.pool_limit] if spec.data.pool_limit else rows
+    rows = rows[: spec.data.pool_limit] if spec.data.pool_limit is not None else rows
     if not rows:
         raise SpecError("data.pool: the training pool is empty")
     missing = [k for k in ("problem", "solution", "answer") if k not in rows[0]]

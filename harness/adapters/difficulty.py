@@ -47,22 +47,28 @@ class PRMScorer:
             raise ValueError(f"{model_path}: '+' and '-' must each be a single token for PRM scoring")
         self.plus, self.minus = ids[0][0], ids[1][0]
 
-    def _ids(self, conv: list[dict[str, str]]) -> list[int]:
-        out = self.tok.apply_chat_template(conv, tokenize=True, add_generation_prompt=False)
-        return list(out["input_ids"] if isinstance(out, dict) else out)
+    def _ids(self, conv: list[dict[str, str]], generation_prompt: bool) -> list[int]:
+        text = self.tok.apply_chat_template(conv, tokenize=False, add_generation_prompt=generation_prompt)
+        return list(self.tok(text, add_special_tokens=False)["input_ids"])
 
-    def score(self, question: str, steps: list[str]) -> list[float]:
-        conv: list[dict[str, str]] = []
-        positions = []
-        for i, step in enumerate(steps):
-            conv += [{"role": "user", "content": f"{question} {step}" if i == 0 else step}, {"role": "assistant", "content": "+"}]
-            ids = self._ids(conv)
-            positions.append(max(j for j, t in enumerate(ids) if t == self.plus) - 1)  # the logit that predicts "+"
-        full = self._ids(conv)
+    def _plus_prob(self, ids: list[int], positions: list[int]) -> list[float]:
         with self.torch.inference_mode():
-            logits = self.model(self.torch.tensor([full], device=self.device)).logits[0]
+            logits = self.model(self.torch.tensor([ids], device=self.device)).logits[0]
         pair = logits[positions][:, [self.plus, self.minus]].float().softmax(-1)[:, 0]
         return [float(x) for x in pair]
+
+    def score(self, question: str, steps: list[str]) -> list[float]:
+        """P("+") for each step: the model's next-token distribution right where the assistant's label goes."""
+        conv: list[dict[str, str]] = []
+        prefixes = []
+        for i, step in enumerate(steps):
+            conv.append({"role": "user", "content": f"{question} {step}" if i == 0 else step})
+            prefixes.append(self._ids(conv, generation_prompt=True))
+            conv.append({"role": "assistant", "content": "+"})
+        full = self._ids(conv, generation_prompt=False)
+        if all(full[: len(p)] == p for p in prefixes):  # one forward pass serves every step
+            return self._plus_prob(full, [len(p) - 1 for p in prefixes])
+        return [self._plus_prob(p, [len(p) - 1])[0] for p in prefixes]
 
 
 def classify(samples: list[dict[str, Any]], spec, problems: dict[str, str], prm: PRMScorer | None = None) -> dict[str, Any]:

@@ -136,7 +136,8 @@ class OpenAITeacher:
                 self._usage.cached += 1
             return hit[0]
         delay = 1.0
-        for attempt in range(self.spec.max_retries + 1):
+        attempts = 2  # the SDK already retried 429/5xx/timeouts with backoff; one more try covers garbage bodies
+        for attempt in range(attempts):
             try:
                 resp = self.client.chat.completions.create(
                     model=model, messages=messages, temperature=temperature, max_tokens=self.spec.max_tokens, seed=seed)
@@ -145,7 +146,7 @@ class OpenAITeacher:
                 usage = {"prompt_tokens": getattr(u, "prompt_tokens", 0) or 0, "completion_tokens": getattr(u, "completion_tokens", 0) or 0}
                 break
             except Exception as e:  # noqa: BLE001 - the SDK retried 429/5xx/timeouts already; garbage lands here
-                if attempt == self.spec.max_retries:
+                if attempt == attempts - 1:
                     with self._lock:
                         self._usage.failed += 1
                         self._usage.by_model.setdefault("errors", {}).setdefault(type(e).__name__, 0)
