@@ -6,11 +6,12 @@ import hashlib
 import json
 import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from harness.benchmarks import TASKS, task_docs
 from harness.evaluation.lm_glue import doc_to_text
 from harness.scoring import reference_text
+from tests.helpers.http import serve_handler
 
 
 def _answers() -> dict[str, str]:
@@ -63,13 +64,8 @@ def serve(model: FakeModel):
             self.end_headers()
             self.wfile.write(data)
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    finally:
-        srv.shutdown()
+    with serve_handler(Handler) as url:
+        yield url
 
 
 __all__ = ["FakeModel", "serve", "TASKS"]

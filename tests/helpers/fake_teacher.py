@@ -8,7 +8,9 @@ import re
 import threading
 import time
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.helpers.http import serve_handler
 
 
 def good_reply(prompt: str) -> str:
@@ -78,10 +80,5 @@ def serve(script: Script):
                              "total_tokens": len(prompt.split()) + len(text.split())}}
             self._send(200, json.dumps(out).encode())
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    finally:
-        srv.shutdown()
+    with serve_handler(Handler) as url:
+        yield url
