@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/statbench grade --report
+	$(VENV)/bin/statbench demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -15,9 +15,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from harness.skillworld.world import PROMPT as SKILLWORLD_PROMPT
+
 
 class DataIntegrityError(RuntimeError):
     """A bundled data file is missing or does not match its manifest."""
+
+
+PROMPT_VERSION = 1
+PROMPT = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+# data sets with their own prompt format (the skill world's tiny character-level students)
+DATA_PROMPTS = {name: SKILLWORLD_PROMPT for name in ("skillworld_train", "skillworld_val", "skillworld_test", "skillworld_replay")}
+
+
+def prompt_for(data: str, problem: str) -> str:
+    """The prompt a problem from ``data`` is asked with, in evaluation and in training alike."""
+    return DATA_PROMPTS.get(data, PROMPT).format(problem=problem)
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,7 @@ class TaskDef:
     family: str  # math | amc | aime  (protocol presets differ by family)
     ids: str | None = None  # file under tasks/data listing the ids to keep
     description: str = ""
+    decontam: bool = True  # training sets are checked against this task's problems
 
 
 # The explicit registry. MATH^D (model-specific difficult subset of math_test4k) is registered per
@@ -45,6 +59,9 @@ TASKS: dict[str, TaskDef] = {
     "statbench_math_perturb_hard": TaskDef("math_perturb_hard", "math", description="MATH-P-Hard, 279"),
     "statbench_minerva272": TaskDef("minerva272", "math", description="Minerva Math (MIT OCW), 272"),
     "statbench_olympiadbench": TaskDef("olympiadbench", "math", description="OlympiadBench OE_TO_maths_en_COMP, 675"),
+    # the skill world (harness/skillworld): small fact tables, so train and test share facts by design
+    "statbench_skillworld": TaskDef("skillworld_test", "math", description="skill world test, 300 per type", decontam=False),
+    "statbench_skillworld_val": TaskDef("skillworld_val", "math", description="skill world validation, 40 per type", decontam=False),
 }
 
 
@@ -61,6 +78,7 @@ SUITES: dict[str, list[str]] = {
         "statbench_minerva272", "statbench_olympiadbench", "statbench_gsm8k",
     ],
     "smoke": ["statbench_math500", "statbench_gsm8k"],
+    "skillworld": ["statbench_skillworld"],
 }
 
 
@@ -144,7 +162,7 @@ def task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = N
         if missing:
             raise DataIntegrityError(f"{ids_file or td.ids}: {len(missing)} ids not in {td.data} (first: {missing[0]})")
         rows = [by_id[i] for i in keep]
-    return rows
+    return [{**r, "prompt": prompt_for(td.data, r["problem"])} for r in rows]
 
 
 def data_hashes(data_dir: Path | None = None) -> dict[str, str]:

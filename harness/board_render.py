@@ -18,6 +18,7 @@ SHORT = {
     "statbench_math_test4k": "MATH-4k", "statbench_aime24": "AIME24", "statbench_aime25": "AIME25",
     "statbench_amc23": "AMC23", "statbench_gsm8k": "GSM8K", "statbench_math_perturb_simple": "MATH-P-Simple",
     "statbench_math_perturb_hard": "MATH-P-Hard", "statbench_minerva272": "Minerva", "statbench_olympiadbench": "OlympiadB", "statbench_mathd": "MATH^D",
+    "statbench_skillworld": "Skill world", "statbench_skillworld_val": "Skill world (val)",
 }
 COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac", "#eeca3b"]
 TOP_SKILLS = 15
@@ -105,8 +106,8 @@ def _skills_markdown(board: Board) -> list[str]:
     names = display_labels(board)
     top = sk["skills"][:TOP_SKILLS]
     if not top:
-        return [f"Per-skill breakdown ({SHORT.get(sk['task'])}): no runs yet.", ""]
-    out = [f"## Per-skill accuracy on {SHORT.get(sk['task'])} (top {len(top)} skills by problem count)", "",
+        return [f"Per-skill breakdown ({SHORT.get(sk['task'], sk['task'])}): no runs yet.", ""]
+    out = [f"## Per-skill accuracy on {SHORT.get(sk['task'], sk['task'])} (top {len(top)} skills by problem count)", "",
            "| skill | " + " | ".join(escape(names[r.id]) for r in rows) + " |", "|---|" + "---|" * len(rows)]
     for s in top:
         vals = [f"{_pct(a[0])} (n={a[1]})" if (a := sk["accuracy"][r.id].get(s)) else "—" for r in rows]

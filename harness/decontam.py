@@ -32,6 +32,8 @@ def _index(n: int = N) -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
     exact: dict[str, str] = {}
     grams: dict[tuple[str, ...], str] = {}
     for task in TASKS:
+        if not TASKS[task].decontam:
+            continue
         data = TASKS[task].data
         for d in task_docs(task):
             norm = normalize(d["problem"])

@@ -18,7 +18,7 @@ from harness.benchmarks import SUITES, TASKS
 from harness.protocols import get_protocol
 from harness.spec import SpecError
 
-METHODS = ("base", "math-train", "math-hard", "math-augment", "embed-sel", "embed-syn", "stat-sel", "stat-syn")
+METHODS = ("base", "uniform", "math-train", "math-hard", "math-augment", "embed-sel", "embed-syn", "stat-sel", "stat-syn")
 TEACHER_METHODS = {"math-augment", "embed-syn", "stat-sel", "stat-syn"}  # also math-hard/embed-sel with rewrites
 
 
@@ -37,7 +37,7 @@ class StudentSpec(_Strict):
 
 
 class TeacherSpec(_Strict):
-    kind: Literal["openai", "oracle"] = "openai"
+    kind: Literal["openai", "oracle", "skillworld"] = "openai"  # oracle: MATH ground truth; skillworld: the world's oracle
     base_url: str = "https://api.openai.com/v1"
     model: str = "gpt-4o-mini"  # judge, rewrites, solutions (paper default teacher)
     proposer_model: str | None = "gpt-4o"  # STAT-Syn question proposal (paper App. C.3.3); None = `model`
@@ -62,6 +62,8 @@ class DataSpec(_Strict):
     skill_labels: Literal["adaptmi", "teacher"] = "adaptmi"  # teacher: relabel with up to 5 skills per question
     decontaminate: bool = True  # drop training questions that match a bundled test set (exact or n-gram)
     decontam_ngram: int = 13
+    replay_pool: str | None = None  # replayed in every SFT arm (e.g. the base student's pre-training mix)
+    replay_fraction: float = Field(default=0.0, ge=0.0, lt=1.0)  # share of each arm's budget that is replay
 
 
 class DifficultySpec(_Strict):
@@ -73,6 +75,7 @@ class DifficultySpec(_Strict):
     consistency_samples: int = 5
     consistency_min_count: int = 2  # difficult if the modal answer appears fewer times than this
     max_gen_toks: int | None = None  # student generation budget (default: the protocol's)
+    protocol: str = "stat-paper"  # how the student answers for the checker/PRM rules (paper: pass@1 at T=0.1)
 
 
 class MSPSpec(_Strict):
@@ -167,14 +170,17 @@ class ExperimentSpec(_Strict):
     embed: EmbedSpec = EmbedSpec()
     methods: list[str] = list(METHODS)
     post_training: list[Literal["none", "grpo"]] = ["none", "grpo"]
+    grpo_methods: list[str] | None = None  # which methods get a GRPO arm (default: all)
     budget: int = 9500
     data_seed: int = 0  # datasets are built once with this seed; `seeds` vary SFT/GRPO (the paper is silent)
     hparams: HParams = HParams()
     eval: EvalSpec = EvalSpec()
 
-    @field_validator("methods")
+    @field_validator("methods", "grpo_methods")
     @classmethod
-    def _methods(cls, v: list[str]) -> list[str]:
+    def _methods(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
         bad = [m for m in v if m not in METHODS]
         if bad:
             raise ValueError(f"unknown method(s) {', '.join(bad)}; valid: {', '.join(METHODS)}")
@@ -193,9 +199,10 @@ class ExperimentSpec(_Strict):
     def student_name(self) -> str:
         return self.student.name or Path(self.student.model).name
 
-    def with_workdir(self, workdir: Path) -> ExperimentSpec:
-        """Substitute ``{workdir}`` in model paths (e.g. a tiny student built inside the experiment)."""
-        sub = lambda v: v.replace("{workdir}", str(workdir))  # noqa: E731
+    def with_workdir(self, workdir: Path, spec_dir: Path | None = None) -> ExperimentSpec:
+        """Substitute ``{workdir}`` and ``{spec_dir}`` in model paths (a tiny student built inside the
+        experiment; a checkpoint shipped next to the spec file)."""
+        sub = lambda v: v.replace("{workdir}", str(workdir)).replace("{spec_dir}", str(spec_dir or "."))  # noqa: E731
         return self.model_copy(update={
             "student": self.student.model_copy(update={"model": sub(self.student.model)}),
             "difficulty": self.difficulty.model_copy(update={"prm_model": sub(self.difficulty.prm_model)}),

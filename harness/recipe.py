@@ -21,6 +21,9 @@ from harness.pipeline import Ctx, Pipeline, Stage
 from harness.spec import SpecError
 
 MATHD = "statbench_mathd"
+METHOD_LABELS = {"base": "Base Model", "uniform": "Uniform SFT", "math-train": "MATH-Train", "math-hard": "MATH-Hard",
+                 "math-augment": "MATH-Augment", "embed-sel": "Embed-Sel", "embed-syn": "Embed-Syn",
+                 "stat-sel": "STAT-Sel", "stat-syn": "STAT-Syn"}
 KNOWN_PARAMS = {"llama-3.2-1b": 1.24e9, "llama-3.2-3b": 3.21e9, "qwen2.5-3b": 3.09e9, "qwen2.5-1.5b": 1.54e9}
 
 
@@ -65,7 +68,7 @@ def _teacher(ctx: Ctx, spec: ExperimentSpec):
     if "teacher" not in ctx.shared:
         from harness.adapters.teacher import make_teacher
 
-        ctx.shared["teacher"] = make_teacher(spec.teacher, ctx.workdir / ".cache" / "teacher.sqlite")
+        ctx.shared["teacher"] = make_teacher(spec.teacher, ctx.workdir / ".cache" / "teacher.sqlite", seed=spec.data_seed)
     return ctx.shared["teacher"]
 
 
@@ -116,7 +119,7 @@ def _student(spec: ExperimentSpec, split: str):
     def run(ctx: Ctx) -> dict[str, Any]:
         task = spec.data.val_task if split == "val" else spec.data.test_task
         limit = spec.data.val_limit if split == "val" else spec.data.test_limit
-        protocol = "consistency-5" if spec.difficulty.method == "consistency" else "stat-paper"
+        protocol = "consistency-5" if spec.difficulty.method == "consistency" else spec.difficulty.protocol
         out = _eval(ctx, spec, student_path(spec), [task], {"experiment": spec.name, "role": f"stage1-{split}"}, protocol,
                     limit, spec.data_seed, spec.difficulty.max_gen_toks)
         from harness.results import iter_samples
@@ -171,6 +174,8 @@ def _dataset(spec: ExperimentSpec, method: str):
         difficult = _jsonl(ctx.inputs["difficulty"] / "difficult_val.jsonl") if "difficulty" in ctx.inputs else []
 
         def build(teacher) -> tuple[list[dict], dict[str, Any]]:
+            if method == "uniform":
+                return [select.original(q) for q in pool.values()], {}
             if method == "math-train":
                 return [select.original(q) for q in pool.values()], {}
             if method == "math-hard":
@@ -198,7 +203,11 @@ def _dataset(spec: ExperimentSpec, method: str):
             kept, contamination = decontaminate(rows, spec.data.decontam_ngram)
         else:
             kept, contamination = rows, {"skipped": True, "rows_dropped": 0}
-        final = kept if method == "math-train" else select.subsample(kept, spec.budget, seed)
+        n_replay = round(spec.budget * spec.data.replay_fraction) if spec.data.replay_pool else 0
+        final = kept if method == "math-train" else select.subsample(kept, spec.budget - n_replay, seed)
+        if n_replay:  # the same replay rows in every arm
+            replay = [{**select.original(q), "source": "replay"} for q in load_benchmark(spec.data.replay_pool)]
+            final = final + select.subsample(replay, n_replay, seed)
         if not final:
             raise SpecError(f"dataset/{method}: no training examples survived (built {len(rows)}, "
                             f"{contamination['rows_dropped']} contaminated); check the teacher and the MSP")
@@ -217,7 +226,8 @@ def _sft(spec: ExperimentSpec, method: str, lr: float, seed: int):
         from harness.adapters import sft
 
         rows = _jsonl(ctx.inputs[f"dataset/{method}"] / "train.jsonl")
-        meta = sft.train(str(student_path(spec)), rows, ctx.out / "model", ctx.work, spec.sft(), lr, seed, log=ctx.log)
+        meta = sft.train(str(student_path(spec)), rows, ctx.out / "model", ctx.work, spec.sft(), lr, seed, log=ctx.log,
+                         data=spec.data.pool)
         return {k: meta[k] for k in ("method", "learning_rate", "steps", "train_loss", "examples", "resumed_from")}
     return run
 
@@ -247,8 +257,8 @@ def _grpo(spec: ExperimentSpec, method: str, seed: int):
         hp = spec.grpo()
         init = student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
         questions = pool_rows(spec)[: hp.question_limit] if hp.question_limit else pool_rows(spec)
-        meta = grpo.train(str(init), questions, ctx.out / "model", ctx.work, hp, seed, log=ctx.log)
-        return {k: meta[k] for k in ("steps", "questions", "vllm", "no_signal", "resumed_from")}
+        meta = grpo.train(str(init), questions, ctx.out / "model", ctx.work, hp, seed, log=ctx.log, data=spec.data.pool)
+        return {k: meta[k] for k in ("steps", "questions", "vllm", "no_signal", "frac_reward_zero_std_mean", "resumed_from")}
     return run
 
 
@@ -278,7 +288,7 @@ def _board(spec: ExperimentSpec, arms: list[tuple[str, str]]):
         columns = spec.eval_tasks() + ([MATHD] if spec.eval.mathd and (ctx.inputs["difficulty"] / "mathd_ids.txt").read_text().strip() else [])
         groups = []
         for stage, name in (("sft", "SFT"), ("grpo", "SFT+GRPO")):
-            rows = [{"id": f"{m}-{stage}", "label": ("Base Model" if m == "base" else m) + (" (GRPO only)" if m == "base" and stage == "grpo" else ""),
+            rows = [{"id": f"{m}-{stage}", "label": METHOD_LABELS[m] + (" (GRPO only)" if m == "base" and stage == "grpo" else ""),
                      "labels": {"experiment": spec.name, "method": m, "stage": stage}} for m, s in arms if s == stage]
             if rows:
                 groups.append({"name": name, "rows": rows})
@@ -330,7 +340,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
     arms: list[tuple[str, str]] = []
     for method in spec.methods:
         if method != "base":
-            deps = {"math-train": [], "math-hard": [], "math-augment": [], "embed-sel": ["difficulty"],
+            deps = {"uniform": [], "math-train": [], "math-hard": [], "math-augment": [], "embed-sel": ["difficulty"],
                     "embed-syn": ["difficulty"], "stat-sel": ["msp", "skillmap"], "stat-syn": ["msp", "skillmap"]}[method]
             cfg = {"method": method, "budget": spec.budget, "seed": spec.data_seed, "data": data,
                    "select": spec.select.model_dump(), "syn": spec.syn.model_dump(), "embed": spec.embed.model_dump(),
@@ -353,7 +363,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                 add(Stage(f"eval/{method}/sft/s{seed}", "eval", {"eval": spec.eval.model_dump(), "seed": seed, "student": student,
                           "versions": versions}, deps, _eval_arm(spec, method, "sft", seed)))
                 arms.append((method, "sft"))
-            if "grpo" in spec.post_training:
+            if "grpo" in spec.post_training and (spec.grpo_methods is None or method in spec.grpo_methods):
                 deps = [] if method == "base" else [f"sft/{method}/s{seed}"]
                 add(Stage(f"grpo/{method}/s{seed}", "grpo", {"student": student, "hp": spec.grpo().model_dump(), "seed": seed,
                           "data": data}, deps, _grpo(spec, method, seed)))
@@ -361,8 +371,8 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                           ["difficulty", f"grpo/{method}/s{seed}"], _eval_arm(spec, method, "grpo", seed)))
                 arms.append((method, "grpo"))
     arms = list(dict.fromkeys(arms))
-    add(Stage("board", "board", {"arms": arms, "eval": spec.eval.model_dump(), "name": spec.name, "v": 1},
-              [s.name for s in stages if s.kind == "eval"] + ["difficulty"], _board(spec, arms)))
+    add(Stage("board", "board", {"arms": arms, "eval": spec.eval.model_dump(), "name": spec.name},
+              [s.name for s in stages if s.kind == "eval"] + ["difficulty"], _board(spec, arms), version=2))
     return Pipeline(stages, workdir)
 
 

@@ -305,6 +305,14 @@ def main() -> None:
         p.write_text("\n".join(ids) + "\n")
         manifest[f"splits/{fname}"] = {"file": f"splits/{fname}", "sha256": sha256(p), "records": len(ids),
                                        "seed": SPLIT_SEED, "stratified_by": ["subject", "level"]}
+    from harness.skillworld.world import VERSION, build_splits
+
+    for split, rows in build_splits(0).items():  # generated here, not copied: ours, MIT
+        name = f"skillworld_{split}"
+        p = tasks_dir / f"{name}.jsonl"
+        write_jsonl(p, rows)
+        manifest[name] = {"file": p.name, "sha256": sha256(p), "records": len(rows), "license": "MIT (statbench)",
+                          "sources": [{"generator": f"harness/skillworld/world.py v{VERSION}", "seed": 0}]}
     (tasks_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
     graded_dir = ROOT / "benchmarks" / "graded_samples"

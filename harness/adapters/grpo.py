@@ -38,15 +38,14 @@ def _vllm(mode: str) -> bool:
 
 
 def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_dir: Path, hp, seed: int,
-          log=print) -> dict[str, Any]:
+          log=print, data: str = "math_train") -> dict[str, Any]:
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import GRPOConfig, GRPOTrainer
 
-    from harness.adapters.sft import quiet_trainer
-    from harness.evaluation.lm_glue import PROMPT
+    from harness.adapters.sft import last_complete_checkpoint, quiet_trainer
+    from harness.benchmarks import prompt_for
     from harness.scoring import reference_text
 
     cuda = torch.cuda.is_available()
@@ -54,8 +53,9 @@ def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16 if cuda else torch.float32)
-    data = Dataset.from_list([{"prompt": [{"role": "user", "content": PROMPT.format(problem=q["problem"])}],
-                               "answer": reference_text(q["answer"])} for q in questions])
+    chat = bool(getattr(tok, "chat_template", None))
+    rows = [{"prompt": [{"role": "user", "content": prompt_for(data, q["problem"])}] if chat else prompt_for(data, q["problem"]),
+             "answer": reference_text(q["answer"])} for q in questions]
     seqs_per_step = hp.mini_batch_questions * hp.num_generations
     gen_batch = hp.questions_per_step * hp.num_generations
     cfg = GRPOConfig(
@@ -68,10 +68,10 @@ def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_
         save_total_limit=2, logging_steps=1, report_to="none", bf16=cuda, use_cpu=not cuda,
         gradient_checkpointing=False, dataloader_num_workers=0, disable_tqdm=True,
     )
-    trainer = GRPOTrainer(model=model, reward_funcs=[correctness_reward], args=cfg, train_dataset=data,
+    trainer = GRPOTrainer(model=model, reward_funcs=[correctness_reward], args=cfg, train_dataset=Dataset.from_list(rows),
                           processing_class=tok)
     quiet_trainer(trainer)
-    resume = get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+    resume = last_complete_checkpoint(work_dir, log)
     if resume:
         log(f"grpo: resuming from {resume}")
     trainer.train(resume_from_checkpoint=resume)
@@ -84,7 +84,8 @@ def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_
             "vllm": cfg.use_vllm, "cuda": cuda, "hparams": hp.model_dump(),
             "mean_reward": [h["reward"] for h in logs],
             "frac_reward_zero_std": zero_std,
-            "no_signal": bool(zero_std) and all(z == 1.0 for z in zero_std)}
+            "no_signal": bool(zero_std) and all(z == 1.0 for z in zero_std),
+            "frac_reward_zero_std_mean": round(sum(zero_std) / len(zero_std), 3) if zero_std else None}
     if meta["no_signal"]:
         log("grpo: every group got identical rewards (all right or all wrong): this run had no learning signal")
     (out_dir / "statbench_grpo.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")

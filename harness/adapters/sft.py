@@ -27,20 +27,23 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def prompt_completion(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from harness.evaluation.lm_glue import PROMPT
+def prompt_completion(rows: list[dict[str, Any]], data: str, chat: bool) -> list[dict[str, Any]]:
+    """Training pairs with the evaluation prompt of ``data``: chat messages, or plain text for tokenizers
+    without a chat template (the skill world's character-level students)."""
+    from harness.benchmarks import prompt_for
 
-    return [{"prompt": [{"role": "user", "content": PROMPT.format(problem=r["problem"])}],
-             "completion": [{"role": "assistant", "content": r["solution"]}]} for r in rows]
+    if chat:
+        return [{"prompt": [{"role": "user", "content": prompt_for(data, r["problem"])}],
+                 "completion": [{"role": "assistant", "content": r["solution"]}]} for r in rows]
+    return [{"prompt": prompt_for(data, r["problem"]), "completion": " " + r["solution"]} for r in rows]
 
 
 def train(model_path: str, rows: list[dict[str, Any]], out_dir: Path, work_dir: Path, hp, lr: float, seed: int,
-          log=print) -> dict[str, Any]:
+          log=print, data: str = "math_train") -> dict[str, Any]:
     import torch
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
 
     cuda = _cuda()
@@ -75,10 +78,11 @@ def train(model_path: str, rows: list[dict[str, Any]], out_dir: Path, work_dir: 
         save_strategy="steps", save_steps=hp.save_steps, save_total_limit=2, logging_steps=1, report_to="none",
         bf16=cuda, use_cpu=not cuda, gradient_checkpointing=method == "qlora", dataloader_num_workers=0, disable_tqdm=True,
     )
-    trainer = SFTTrainer(model=model, args=cfg, train_dataset=Dataset.from_list(prompt_completion(rows)),
+    chat = bool(getattr(tok, "chat_template", None))
+    trainer = SFTTrainer(model=model, args=cfg, train_dataset=Dataset.from_list(prompt_completion(rows, data, chat)),
                          processing_class=tok, peft_config=peft_config)
     quiet_trainer(trainer)
-    resume = get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+    resume = last_complete_checkpoint(work_dir, log)
     if resume:
         log(f"sft: resuming from {resume}")
     result = trainer.train(resume_from_checkpoint=resume)
@@ -110,6 +114,28 @@ def _merge(trainer, model_path: str, method: str, torch):
         base = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16)
         return PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
     return model.merge_and_unload()
+
+
+def last_complete_checkpoint(work_dir: Path, log=print) -> str | None:
+    """The newest checkpoint whose files were all written; a kill mid-save leaves a partial one, which is removed."""
+    import shutil
+
+    if not work_dir.is_dir():
+        return None
+    ckpts = sorted((p for p in work_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for c in ckpts:
+        weights = any((c / n).is_file() for n in ("model.safetensors", "adapter_model.safetensors", "pytorch_model.bin"))
+        if weights and all((c / n).is_file() and (c / n).stat().st_size > 0
+                           for n in ("trainer_state.json", "optimizer.pt", "scheduler.pt")):
+            try:
+                json.loads((c / "trainer_state.json").read_text())
+                return str(c)
+            except ValueError:
+                pass
+        log(f"removing incomplete checkpoint {c.name} (interrupted while saving)")
+        shutil.rmtree(c, ignore_errors=True)
+    return None
 
 
 def steps_estimate(n_examples: int, hp) -> int:

@@ -258,10 +258,14 @@ class OpenAITeacher:
             return asdict(self._usage)
 
 
-def make_teacher(spec, cache_path: Path, skill_map=None) -> Teacher:
-    """Explicit registry: openai | oracle."""
+def make_teacher(spec, cache_path: Path, skill_map=None, seed: int = 0) -> Teacher:
+    """Explicit registry: openai | oracle (MATH ground truth) | skillworld (the skill world's oracle)."""
     if spec.kind == "openai":
         return OpenAITeacher(spec, cache_path)
+    if spec.kind == "skillworld":
+        from harness.skillworld.oracle import SkillWorldTeacher
+
+        return SkillWorldTeacher(seed)
     from harness.adapters.oracle import OracleTeacher
 
     return OracleTeacher(skill_map)

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.benchmarks import task_docs
+from harness.benchmarks import PROMPT, PROMPT_VERSION, task_docs  # noqa: F401  (re-exported)
 from harness.scoring import default_checker, reference_text, sample_metrics
-
-PROMPT_VERSION = 1
-PROMPT = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 
 
 def load(task: str, ids_file: str | None = None, **_: Any):
@@ -23,7 +20,7 @@ def load(task: str, ids_file: str | None = None, **_: Any):
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:
-    return PROMPT.format(problem=doc["problem"])
+    return doc.get("prompt") or PROMPT.format(problem=doc["problem"])
 
 
 def doc_to_target(doc: dict[str, Any]) -> str:

@@ -47,7 +47,7 @@ def test_every_method_and_grpo_end_to_end(tiny_run):
     assert "picks_by_skill" in stages["dataset/stat-sel"]["summary"]
     assert (wd / "stages").glob("msp-*/msp.svg")
     board = (wd / "board" / "README.md").read_text()
-    assert "MATH^D (n=6" in board and "| stat-syn |" in board and "Base Model (GRPO only)" in board
+    assert "MATH^D (n=6" in board and "| STAT-Syn |" in board and "Base Model (GRPO only)" in board
     assert "| **SFT+GRPO** |" in board
     table = board.split("## Per-skill")[0]
     rows = [ln for ln in table.splitlines() if ln.startswith("| ") and "**" not in ln and not ln.startswith("| |")]

@@ -82,3 +82,18 @@ def test_prm_classification_path(tiny_model):
     rows = [{"id": "a", "response": "Step one.\n\nStep two: \\boxed{3}", "extracted": "3", "correct": False}]
     v = classify(rows, DifficultySpec(method="prm"), {"a": "What is 1+2?"}, PRMScorer(str(tiny_model)))
     assert len(v["a"]["step_scores"]) == 2 and isinstance(v["a"]["difficult"], bool)
+
+
+def test_a_checkpoint_cut_off_mid_save_is_skipped(tmp_path):
+    from harness.adapters.sft import last_complete_checkpoint
+
+    good, partial = tmp_path / "checkpoint-4", tmp_path / "checkpoint-6"
+    for d in (good, partial):
+        d.mkdir()
+        (d / "model.safetensors").write_bytes(b"w")
+    for n in ("optimizer.pt", "scheduler.pt"):
+        (good / n).write_bytes(b"x")
+    (good / "trainer_state.json").write_text("{}")
+    (partial / "optimizer.pt").write_bytes(b"")  # the kill landed here
+    assert last_complete_checkpoint(tmp_path, log=lambda m: None) == str(good)
+    assert not partial.exists()

@@ -34,6 +34,13 @@ class HFBackend:
             model, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
         ).to(self.device)
         self.model.eval()
+        try:  # some tokenizers (e.g. character-level ones with a Fuse decoder) break HF's stop-string matcher
+            from transformers.generation.stopping_criteria import StopStringCriteria
+
+            StopStringCriteria(self.tok, ["</s>"])
+            self.stop_strings_ok = True
+        except Exception:  # noqa: BLE001 - then stop strings are applied after decoding only
+            self.stop_strings_ok = False
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set([eos] if isinstance(eos, int) else (eos or [])) | {self.tok.eos_token_id}
         self.eos_ids.discard(None)
@@ -56,7 +63,7 @@ class HFBackend:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        if params.stop:
+        if params.stop and self.stop_strings_ok:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tok)
         torch.manual_seed(batch_seed)
         with torch.inference_mode():

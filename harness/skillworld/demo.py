@@ -1,0 +1,103 @@
+"""``statbench demo`` (what ``make demo`` runs): the STAT recipe in the skill world, end to end on a CPU.
+
+Base, uniform SFT, STAT-Sel, STAT-Syn, GRPO and STAT-Sel+GRPO go through the real pipeline
+(``examples/skillworld.yaml`` -> ``statbench run``) and the evaluation runner; the result is the
+experiment's leaderboard (markdown + HTML with the per-skill heatmap and the failures-per-skill view) plus
+``demo_summary.md``: per arm, mean ± sd over seeds of overall accuracy and of accuracy on the weak skills.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+from harness.results import iter_samples, read_run
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "skillworld.yaml"
+ARM_LABELS = {("base", "sft"): "Base", ("uniform", "sft"): "Uniform SFT", ("stat-sel", "sft"): "STAT-Sel",
+              ("stat-syn", "sft"): "STAT-Syn", ("base", "grpo"): "GRPO", ("stat-sel", "grpo"): "STAT-Sel + GRPO",
+              ("uniform", "grpo"): "Uniform SFT + GRPO", ("stat-syn", "grpo"): "STAT-Syn + GRPO"}
+
+
+def load_spec(seeds: list[int] | None = None, overrides: dict[str, Any] | None = None):
+    """The demo's experiment spec (examples/skillworld.yaml) with optional CI-sized overrides."""
+    from harness.experiment import ExperimentSpec, _deep_merge, _load_raw
+
+    raw = _load_raw(EXAMPLE)
+    if seeds is not None:
+        raw["seeds"] = seeds
+    return ExperimentSpec.model_validate(_deep_merge(raw, overrides or {}))
+
+
+def skill_accuracy(run_dir: Path, task: str) -> dict[str, float]:
+    """Accuracy over all problems that use each skill (composites count for both), plus overall."""
+    from harness.benchmarks import task_docs
+    from harness.skillworld.world import SKILLS
+
+    skills = {str(d["id"]): d["skills"] for d in task_docs(task)}
+    hits: dict[str, list[int]] = {s: [] for s in SKILLS}
+    overall = []
+    for r in iter_samples(run_dir, task):
+        overall.append(int(r["correct"]))
+        for s in skills[str(r["id"])]:
+            hits[s].append(int(r["correct"]))
+    return {"overall": sum(overall) / len(overall), **{s: sum(v) / len(v) for s, v in hits.items() if v}}
+
+
+def summarize(workdir: Path, spec) -> tuple[list[dict[str, Any]], str]:
+    """Per arm: mean ± sd over seeds, overall and on the weak skills; and the markdown table."""
+    from harness.skillworld.world import SKILLS, WEAK
+
+    rec = json.loads((workdir / "experiment.json").read_text())
+    task = spec.data.test_task
+    per_arm: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for st in rec["stages"]:
+        parts = st["stage"].split("/")
+        if parts[0] != "eval" or not st["summary"]:
+            continue
+        run = workdir / "runs" / st["summary"]["run"]
+        acc = skill_accuracy(run, task)
+        acc["weak"] = statistics.mean(acc[s] for s in WEAK)
+        per_arm.setdefault((parts[1], parts[2]), []).append(acc)
+    rows = []
+    for key in ARM_LABELS:
+        if key not in per_arm:
+            continue
+        accs = per_arm[key]
+        row = {"arm": ARM_LABELS[key], "seeds": len(accs)}
+        for k in ("overall", "weak", *SKILLS):
+            vals = [a[k] for a in accs]
+            row[k] = (statistics.mean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.0)
+        rows.append(row)
+    head = ["arm", "seeds", "overall", "weak (mul, mod, conv)", *SKILLS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [f"{100 * r[k][0]:.1f} ± {100 * r[k][1]:.1f}" for k in ("overall", "weak", *SKILLS)]
+        lines.append(f"| {r['arm']} | {r['seeds']} | " + " | ".join(cells) + " |")
+    return rows, "\n".join(lines)
+
+
+def grpo_notes(workdir: Path) -> list[str]:
+    rec = json.loads((workdir / "experiment.json").read_text())
+    notes = []
+    for st in rec["stages"]:
+        summ = st["summary"] or {}
+        if not st["stage"].startswith("grpo/"):
+            continue
+        if summ.get("no_signal"):
+            notes.append(f"{st['stage']}: every GRPO group got identical rewards (all right or all wrong): "
+                         "no learning signal, the arm equals its starting model")
+        elif summ.get("frac_reward_zero_std_mean") is not None:
+            notes.append(f"{st['stage']}: {100 * summ['frac_reward_zero_std_mean']:.0f}% of GRPO groups had no reward "
+                         f"variance (no gradient) over {summ['steps']} steps")
+    return notes
+
+
+def latest_eval(workdir: Path, spec) -> dict[str, Any]:
+    """Convenience for tests: the first eval run's results."""
+    rec = json.loads((workdir / "experiment.json").read_text())
+    st = next(s for s in rec["stages"] if s["stage"].startswith("eval/"))
+    return read_run(workdir / "runs" / st["summary"]["run"])["results"]
