@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE=1
 export HF_DATASETS_OFFLINE=1
 export TOKENIZERS_PARALLELISM=false
 
-.PHONY: demo test test-fast test-vllm bench lint lock clean
+.PHONY: demo test test-fast test-vllm bench lint lock lock-gpu image clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,10 +44,21 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check harness tests tools benchmarks tasks
+	$(VENV)/bin/hadolint --config containers/.hadolint.yaml containers/Dockerfile
+	$(PY) tools/lock_gpu.py --check
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt.new
 	@echo "review constraints.txt.new, keep the header comment, then move it over constraints.txt"
+
+# The GPU image's hash-locked pins, re-resolved from pyproject.toml against PyPI (CPython 3.11, Linux x86_64).
+lock-gpu: $(STAMP)
+	$(PY) tools/lock_gpu.py
+
+# Needs a Docker engine with buildx; without one it says so in one line.
+image: $(STAMP)
+	$(VENV)/bin/statbench containers build --target eval
+	$(VENV)/bin/statbench containers build --target train
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache reports

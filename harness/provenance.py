@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -24,17 +25,29 @@ def package_version(name: str) -> str | None:
         return None
 
 
+def statbench_version() -> str:
+    """The installed version, else pyproject's (the GPU image runs the source tree without installing it)."""
+    v = package_version("statbench")
+    if v:
+        return v
+    try:
+        m = re.search(r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    except OSError:
+        m = None
+    return m.group(1) if m else "0+unknown"
+
+
 def core_versions() -> dict[str, str]:
     """Versions that define how a score is computed (part of a run's identity)."""
     from harness.scoring import checker_version
 
-    return {"statbench": package_version("statbench") or "0+unknown", "lm-eval": package_version("lm-eval") or "",
+    return {"statbench": statbench_version(), "lm-eval": package_version("lm-eval") or "",
             "checker": checker_version()}
 
 
 def _git() -> dict[str, Any]:
-    if not (ROOT / ".git").exists() or not shutil.which("git"):
-        return {"sha": None, "dirty": None}
+    if not (ROOT / ".git").exists() or not shutil.which("git"):  # in the image: the sha it was built from
+        return {"sha": os.environ.get("STATBENCH_GIT_SHA"), "dirty": None}
     try:
         sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
@@ -66,6 +79,7 @@ def _container() -> dict[str, Any]:
     return {
         "image_digest": os.environ.get("STATBENCH_IMAGE_DIGEST"),
         "image": os.environ.get("STATBENCH_IMAGE"),
+        "lock_sha256": os.environ.get("STATBENCH_LOCK_SHA256"),
         "in_container": Path("/.dockerenv").exists() or bool(os.environ.get("STATBENCH_IMAGE_DIGEST")),
     }
 
@@ -98,7 +112,7 @@ def collect(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         "git": _git(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "packages": {p: v for p in KEY_PACKAGES if (v := package_version(p))},
+        "packages": {**{p: v for p in KEY_PACKAGES if (v := package_version(p))}, "statbench": statbench_version()},
         "all_packages": sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions()),
         "hardware": _hardware(),
         "container": _container(),
