@@ -160,9 +160,8 @@ def eval_(
         if executor or len(models) > 1 or len(seed_list) > 1:
             _matrix(models, task_list, seed_list, runs_dir, executor or "local", image, env or [], gpus_per_job, ray_address,
                     backend=backend, protocol=protocol, limit=limit, batch_size=batch_size, max_gen_toks=max_gen_toks,
-                    chat_template=chat_template, label=label or [], force=force,
-                    backend_arg=[*(backend_arg or []), *(f"{k}={args[k]}" for k in ("tensor_parallel_size", "data_parallel_size")
-                                                         if k in args and not any(a.startswith(k + "=") for a in backend_arg or []))])
+                    chat_template=chat_template, label=label or [], force=force, backend_arg=backend_arg or [],
+                    tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size)
             return
         spec = spec_from_cli(model, backend, task_list, protocol=protocol, limit=limit, seed=seed, batch_size=batch_size,
                              max_gen_toks=max_gen_toks, chat_template=chat_template, backend_args=args,
@@ -199,7 +198,7 @@ def _matrix(models, tasks, seeds, runs_dir, executor, image, env, gpus, ray_addr
 
     flags = ["--backend", opts["backend"], "--protocol", opts["protocol"], "--batch-size", str(opts["batch_size"]),
              "--chat-template", opts["chat_template"]]
-    for key in ("limit", "max_gen_toks"):
+    for key in ("limit", "max_gen_toks", "tensor_parallel_size", "data_parallel_size"):
         if opts[key] is not None:
             flags += [f"--{key.replace('_', '-')}", str(opts[key])]
     flags += [x for a in opts["backend_arg"] for x in ("--backend-arg", a)] + [x for a in opts["label"] for x in ("--label", a)]

@@ -57,14 +57,6 @@ def engine_error(need_buildx: bool = True) -> str | None:
     return None
 
 
-def git_sha() -> str:
-    try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def default_tags(target: str) -> list[str]:
     """``statbench-<target>:<version>`` and ``:latest`` (what the docker executor runs by default)."""
     from harness.provenance import statbench_version
@@ -73,11 +65,11 @@ def default_tags(target: str) -> list[str]:
 
 
 def build_command(target: str, tags: list[str], push: bool = False) -> list[str]:
-    from harness.provenance import statbench_version
+    from harness.provenance import git_sha, statbench_version
 
     return ["docker", "buildx", "build", "--file", str(DOCKERFILE), "--target", target,
             *[x for t in tags for x in ("--tag", t)],
-            "--build-arg", f"GIT_SHA={git_sha()}", "--build-arg", f"LOCK_SHA256={lock_sha256()}",
+            "--build-arg", f"GIT_SHA={git_sha() or 'unknown'}", "--build-arg", f"LOCK_SHA256={lock_sha256()}",
             "--build-arg", f"VERSION={statbench_version()}", "--push" if push else "--load", str(ROOT)]
 
 
@@ -156,15 +148,25 @@ def _pins_check(image_lock_sha: str | None) -> tuple[str, bool, str]:
     lock = LOCK if image_lock_sha else ROOT / "constraints.txt"
     if not lock.is_file():
         return ("pins", True, "no lock file next to the code (installed as a package)")
-    want = {}
-    for line in lock.read_text().splitlines():
-        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", line)
-        if m:
-            want[re.sub(r"[-_.]+", "-", m[1]).lower()] = m[2].split("+")[0]
-    have = {re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version.split("+")[0] for d in distributions()}
+    want = {n: v.split("+")[0] for n, v in read_pins(lock).items()}
+    have = {norm_name(d.metadata["Name"]): d.version.split("+")[0] for d in distributions()}
     off = [f"{n} {have[n]} (lock {v})" for n, v in sorted(want.items()) if n in have and have[n] != v]
     name = "pins (image lock)" if image_lock_sha else "pins (CPU lock)"
     return (name, not off, "all installed versions match " + lock.name if not off else "; ".join(off[:8]))
+
+
+def norm_name(name: str) -> str:
+    """A distribution name in PEP 503 normal form (``Math_Verify`` -> ``math-verify``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_pins(path: Path) -> dict[str, str]:
+    """``name==version`` lines of a lock or constraints file, by normalised name (hash lines are skipped)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        if m := re.match(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", line):
+            pins[norm_name(m[1])] = m[2]
+    return pins
 
 
 def summary(checks: list[tuple[str, bool, str]]) -> dict[str, Any]:

@@ -139,11 +139,10 @@ class Pipeline:
         shared: dict[str, Any] = {}
         summary: dict[str, Any] = {}
         for i, s in enumerate(self.order):
-            out = self.out_dir(s)
             if only and s.name not in forced:
                 continue
             if self.is_done(s) and s.name not in forced:
-                summary[s.name] = json.loads((out / "done.json").read_text())["summary"]
+                summary[s.name] = self._done_summary(s)
                 if progress:
                     progress(s, i, len(self.order), "cached")
                 continue
@@ -156,8 +155,10 @@ class Pipeline:
 
     def summary(self) -> dict[str, Any]:
         """The summaries of the stages that are done (after an executor ran them as jobs)."""
-        return {s.name: json.loads((self.out_dir(s) / "done.json").read_text())["summary"]
-                for s in self.order if self.is_done(s)}
+        return {s.name: self._done_summary(s) for s in self.order if self.is_done(s)}
+
+    def _done_summary(self, s: Stage) -> dict[str, Any]:
+        return json.loads((self.out_dir(s) / "done.json").read_text())["summary"]
 
     def _run_stage(self, s: Stage, log: Callable[[str], None], shared: dict[str, Any]) -> tuple[dict[str, Any], float]:
         out = self.out_dir(s)

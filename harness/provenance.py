@@ -45,14 +45,29 @@ def core_versions() -> dict[str, str]:
             "checker": checker_version()}
 
 
-def _git() -> dict[str, Any]:
-    if not (ROOT / ".git").exists() or not shutil.which("git"):  # in the image: the sha it was built from
-        return {"sha": os.environ.get("STATBENCH_GIT_SHA"), "dirty": None}
+def _in_git_checkout() -> bool:
+    return (ROOT / ".git").exists() and shutil.which("git") is not None
+
+
+def git_sha() -> str | None:
+    """The checkout's HEAD; in the image (no .git), the sha it was built from."""
+    if not _in_git_checkout():
+        return os.environ.get("STATBENCH_GIT_SHA")
     try:
-        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _git() -> dict[str, Any]:
+    sha = git_sha()
+    if not _in_git_checkout():
+        return {"sha": sha, "dirty": None}
+    try:
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
-        return {"sha": sha or None, "dirty": bool(dirty)}
+        return {"sha": sha, "dirty": bool(dirty)}
     except (OSError, subprocess.SubprocessError):
         return {"sha": None, "dirty": None}
 

@@ -8,8 +8,6 @@ whichever executor ran them. Explicit registry: ``make_executor(name, ...)``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,10 +23,6 @@ class Job:
     gpus: int = 0
     mounts: tuple[str, ...] = ()  # host paths the job reads or writes (docker binds them at the same path)
     writable: tuple[str, ...] = ()  # the subset of mounts it writes
-
-    @property
-    def job_id(self) -> str:
-        return hashlib.sha256(json.dumps(list(self.argv)).encode()).hexdigest()[:16]
 
 
 @dataclass

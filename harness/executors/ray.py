@@ -53,18 +53,18 @@ class RayExecutor:
                                 f"{', '.join(infeasible[:3])}; use --gpus-per-job 0 to run on CPUs or --ray-address for a "
                                 "cluster with GPUs")
         remote = ray.remote(_run_job)
-        refs = {remote.options(num_gpus=j.gpus, num_cpus=1).remote(j, self.timeout): j for j in jobs}
-        results: dict[str, JobResult] = {}
+        refs = {remote.options(num_gpus=j.gpus, num_cpus=1).remote(j, self.timeout): i for i, j in enumerate(jobs)}
+        results: dict[int, JobResult] = {}
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1, timeout=self.poll)
             for ref in done:
-                job = refs[ref]
+                i = refs[ref]
                 try:
-                    results[job.job_id] = ray.get(ref)
+                    results[i] = ray.get(ref)
                 except Exception as e:  # noqa: BLE001 - a task that died is a failed job, not a failed run
-                    results[job.job_id] = JobResult(job, False, -1, f"ray task failed: {type(e).__name__}: {e}")
-        return [results[j.job_id] for j in jobs]
+                    results[i] = JobResult(jobs[i], False, -1, f"ray task failed: {type(e).__name__}: {e}")
+        return [results[i] for i in range(len(jobs))]
 
     def shutdown(self) -> None:
         self.ray.shutdown()
