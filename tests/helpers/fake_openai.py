@@ -8,7 +8,7 @@ import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 
-from harness.benchmarks import TASKS, task_docs
+from harness.benchmarks import task_docs
 from harness.evaluation.lm_glue import doc_to_text
 from harness.scoring import reference_text
 from tests.helpers.http import serve_handler
@@ -23,17 +23,17 @@ def _answers() -> dict[str, str]:
 
 
 class FakeModel:
-    """Answers a problem correctly iff hash(problem, seed?) falls under ``accuracy`` (deterministic)."""
+    """Answers a problem correctly iff hash(problem) falls under ``accuracy`` (deterministic)."""
 
-    def __init__(self, accuracy: float, rate_limit_every: int = 0, salt: str = ""):
-        self.accuracy, self.rate_limit_every, self.salt = accuracy, rate_limit_every, salt
+    def __init__(self, accuracy: float, rate_limit_every: int = 0):
+        self.accuracy, self.rate_limit_every = accuracy, rate_limit_every
         self.answers = _answers()
         self.calls: list[dict] = []
         self.lock = threading.Lock()
 
     def reply(self, prompt: str) -> str:
         ref = self.answers.get(prompt)
-        u = int(hashlib.sha256((self.salt + prompt).encode()).hexdigest()[:8], 16) / 2**32
+        u = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16) / 2**32
         if ref is not None and u < self.accuracy:
             return f"Working it out carefully. The answer is $\\boxed{{{ref}}}$."
         return "I am not sure. The answer is $\\boxed{-1}$."
@@ -68,4 +68,4 @@ def serve(model: FakeModel):
         yield url
 
 
-__all__ = ["FakeModel", "serve", "TASKS"]
+__all__ = ["FakeModel", "serve"]

@@ -1,12 +1,11 @@
 """The grader agreement report on the bundled labelled samples."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from harness.evaluation.agreement import FILES, RAW_MV, STATBENCH, run_report
+from tests.helpers.cli import statbench
 
 
 @pytest.mark.slow
@@ -21,8 +20,7 @@ def test_statbench_agrees_with_labels_at_least_as_well_as_raw_math_verify():
 
 
 def test_report_cli_writes_its_outputs(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "harness", "grade", "--report", "--limit", "20", "--report-dir", str(tmp_path)],
-                       capture_output=True, text=True, timeout=300)
+    r = statbench("grade", "--report", "--limit", "20", "--report-dir", tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "raw math-verify" in r.stdout and "lm-eval hendrycks" in r.stdout and "lm-eval minerva" in r.stdout
     summary = json.loads((tmp_path / "agreement.json").read_text())

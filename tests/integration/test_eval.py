@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
@@ -19,6 +18,7 @@ from harness.evaluation.runner import run_eval, spec_from_cli
 from harness.results import RunIndex, iter_samples, read_run
 from harness.scoring import Checker, sample_metrics
 from harness.scoring.metrics import aggregate
+from tests.helpers.cli import statbench
 
 TASKS = ["statbench_gsm8k", "statbench_amc23"]
 
@@ -49,7 +49,7 @@ def test_run_record_is_complete(first_run):
                 "model_fingerprint", "task_files_sha256"):
         assert key in prov, key
     assert prov["packages"]["lm-eval"] == "0.4.13" and prov["hardware"]["torch"].startswith("2.13.0")
-    assert all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in out.run_dir.rglob("*.json"))
+    assert all(not p.stat().st_mode & 0o222 for p in out.run_dir.rglob("*.json"))  # read-only for any user, root too
     assert [r["run_id"] for r in RunIndex(runs).runs()] == [out.run_dir.name]
 
 
@@ -121,10 +121,10 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
     partial = sqlite3.connect(db).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
     assert 0 < partial < total
 
-    resumed = subprocess.run([sys.executable, "-m", "harness", *args, "--runs-dir", str(killed_runs)], capture_output=True, text=True, timeout=600)
+    resumed = statbench(*args, "--runs-dir", killed_runs, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{total - partial} generated, {partial} from cache" in resumed.stderr
-    clean = subprocess.run([sys.executable, "-m", "harness", *args, "--runs-dir", str(tmp_path / "clean")], capture_output=True, text=True, timeout=600)
+    clean = statbench(*args, "--runs-dir", tmp_path / "clean", timeout=600)
     assert clean.returncode == 0, clean.stderr
 
     def samples(runs):
@@ -137,12 +137,12 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
 
 
 def test_cli_eval_prints_the_table_and_run(tiny_model, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "harness", "eval", "--model", str(tiny_model), "--suite", "smoke", "--limit", "1",
-                        "--max-gen-toks", "8", "--runs-dir", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    r = statbench("eval", "--model", tiny_model, "--suite", "smoke", "--limit", "1", "--max-gen-toks", "8", "--runs-dir", tmp_path,
+                  timeout=600)
     assert r.returncode == 0, r.stderr
     assert "statbench_math500" in r.stdout and "statbench_gsm8k" in r.stdout and "pass@1" in r.stdout
     assert "run: " in r.stderr and "generated" in r.stderr
-    listed = subprocess.run([sys.executable, "-m", "harness", "runs", "list", "--runs-dir", str(tmp_path)], capture_output=True, text=True)
+    listed = statbench("runs", "list", "--runs-dir", tmp_path)
     assert "eval" in listed.stdout and "stat-paper" in listed.stdout
     (tmp_path / "index.sqlite").unlink()
     assert RunIndex(tmp_path).runs()[0]["kind"] == "eval"  # the index rebuilds from the directories
@@ -150,7 +150,7 @@ def test_cli_eval_prints_the_table_and_run(tiny_model, tmp_path):
 
 # ------------------------------------------------------------------------------------- bad input
 def _eval_err(*args, cwd=None):
-    r = subprocess.run([sys.executable, "-m", "harness", "eval", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+    r = statbench("eval", *args, timeout=300, cwd=cwd)
     return r.returncode, r.stderr
 
 
@@ -201,7 +201,7 @@ def test_rescore_a_statbench_run_lists_changed_verdicts(first_run, tmp_path):
     rows[0] = {**rows[0], "response": "so the answer is \\boxed{18}", "correct": False}  # an old checker said no
     fake = write_run(tmp_path, "20000101T000000-fake-00000000", rec["spec"], {"statbench_gsm8k": rec["results"]["statbench_gsm8k"]},
                      rec["provenance"], {"statbench_gsm8k": rows})
-    r = subprocess.run([sys.executable, "-m", "harness", "rescore", fake.name, "--runs-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    r = statbench("rescore", fake.name, "--runs-dir", tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "1 verdict(s) changed" in r.stdout and "False -> True" in r.stdout
     new = next(p for p in tmp_path.iterdir() if "rescore" in p.name)
@@ -223,8 +223,7 @@ def test_rescore_an_lm_eval_samples_file(tmp_path):
              json.dumps({"doc_id": 1, "doc": {"problem": "q"}, "target": "\\frac{1}{2}", "resps": [["The answer is 0.5"]],
                          "filtered_resps": ["x"], "exact_match": 0})]
     f = _lm_eval_samples(tmp_path / "lmeval", lines)
-    r = subprocess.run([sys.executable, "-m", "harness", "rescore", str(f), "--runs-dir", str(tmp_path / "runs")],
-                       capture_output=True, text=True, timeout=300)
+    r = statbench("rescore", f, "--runs-dir", tmp_path / "runs", timeout=300)
     assert r.returncode == 0, r.stderr
     assert "2 verdict(s) changed" in r.stdout and "minerva_math_algebra" in r.stdout
     run = next(p for p in (tmp_path / "runs").iterdir() if p.name[0].isdigit())
@@ -234,7 +233,6 @@ def test_rescore_an_lm_eval_samples_file(tmp_path):
 def test_rescore_refuses_a_malformed_samples_line_and_writes_nothing(tmp_path):
     good = json.dumps({"doc_id": 0, "doc": {"answer": "1"}, "resps": [["\\boxed{1}"]]})
     f = _lm_eval_samples(tmp_path / "lmeval", [good, "{broken", good])
-    r = subprocess.run([sys.executable, "-m", "harness", "rescore", str(f), "--runs-dir", str(tmp_path / "runs")],
-                       capture_output=True, text=True, timeout=300)
+    r = statbench("rescore", f, "--runs-dir", tmp_path / "runs", timeout=300)
     assert r.returncode == 2 and f"{f}:2: not an lm-eval sample line" in r.stderr
     assert not (tmp_path / "runs").exists() or not any(p.name[0].isdigit() for p in (tmp_path / "runs").iterdir())

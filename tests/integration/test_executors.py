@@ -7,9 +7,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ import yaml
 from harness.executors import ExecutorError, Job, make_executor
 from harness.executors.jobs import eval_jobs
 from harness.results import iter_samples, read_run
+from tests.helpers.cli import statbench
 
 ray = pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,11 +31,10 @@ def ray_cluster():
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
+def models(tiny_model, tmp_path_factory):
     from harness.tinymodel import build_tiny_model
 
-    root = tmp_path_factory.mktemp("ckpts")
-    return [str(build_tiny_model(root / f"ckpt{s}", seed=s)) for s in (0, 1)]
+    return [str(tiny_model), str(build_tiny_model(tmp_path_factory.mktemp("ckpts") / "ckpt1", seed=1))]
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +101,6 @@ def _small_spec(tmp_path: Path) -> Path:
     return path
 
 
-def _statbench(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=900, env={**os.environ, **(env or {})})
-
-
 def test_pipeline_stages_as_ray_jobs_equal_the_in_process_run(ray_cluster, tmp_path):
     from harness.executors.jobs import run_pipeline
     from harness.experiment import load_experiment
@@ -128,7 +120,7 @@ def test_pipeline_stages_as_ray_jobs_equal_the_in_process_run(ray_cluster, tmp_p
     assert set(gpu_stages) == {s.name for s in pipe.order if s.kind in ("generate", "select-lr", "sft", "eval")}
     assert all(d in ("0", "1") for d in gpu_stages.values())
 
-    r = _statbench("run", exp, "--workdir", wd_local)
+    r = statbench("run", exp, "--workdir", wd_local)
     assert r.returncode == 0, r.stderr[-3000:]
     local = json.loads((wd_local / "experiment.json").read_text())
     by_stage = {s["stage"]: s for s in local["stages"]}
@@ -151,23 +143,23 @@ def test_run_cli_with_executor_resumes_and_reports(tmp_path):
     spec["methods"] = ["base"]
     exp.write_text(yaml.safe_dump(spec))
     wd = tmp_path / "wd"
-    r = _statbench("run", exp, "--workdir", wd, "--executor", "local")
+    r = statbench("run", exp, "--workdir", wd, "--executor", "local")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "wave 1/" in r.stderr and (wd / "experiment.json").is_file() and "| Base Model |" in r.stdout
-    again = _statbench("run", exp, "--workdir", wd, "--executor", "local")
+    again = statbench("run", exp, "--workdir", wd, "--executor", "local")
     assert again.returncode == 0 and "wave" not in again.stderr
-    bad = _statbench("run", exp, "--workdir", wd, "--executor", "local", "--only", "board")
+    bad = statbench("run", exp, "--workdir", wd, "--executor", "local", "--only", "board")
     assert bad.returncode == 2 and "not both" in bad.stderr
 
 
 def test_eval_cli_fans_seeds_out_and_fails_cleanly_without_docker(models, tmp_path):
     runs = tmp_path / "runs"
-    r = _statbench("eval", "--model", models[0], "--tasks", TASK, "--seeds", "0,1", "--executor", "local",
+    r = statbench("eval", "--model", models[0], "--tasks", TASK, "--seeds", "0,1", "--executor", "local",
                    "--runs-dir", runs, *OPTIONS, "--label", "method=base")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "2/2 job(s) succeeded on the local executor" in r.stderr and r.stdout.count(" ok ") == 2
     seeds = sorted(read_run(d)["spec"]["spec"]["seed"] for d in runs.iterdir() if (d / "spec.json").is_file())
     assert seeds == [0, 1]
-    d = _statbench("eval", "--model", models[0], "--tasks", TASK, "--executor", "docker", "--runs-dir", runs,
+    d = statbench("eval", "--model", models[0], "--tasks", TASK, "--executor", "docker", "--runs-dir", runs,
                    env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
     assert d.returncode == 1 and "Traceback" not in d.stderr and "no Docker engine reachable" in d.stderr

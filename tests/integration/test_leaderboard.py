@@ -8,7 +8,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from harness.board_render import generate
 from harness.evaluation.runner import run_eval, spec_from_cli
 from harness.results import write_run
 from harness.spec import SpecError
+from tests.helpers.cli import statbench
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "leaderboard"
 BOARD = """title: {title}
@@ -54,8 +54,7 @@ def tiny_board(tiny_model, tmp_path_factory):
                                  labels={"method": method, "stage": stage})
             run_eval(spec, runs)
     board = _board(tmp_path_factory.mktemp("boards") / "tiny", "Tiny model board")
-    r = subprocess.run([sys.executable, "-m", "harness", "leaderboard", str(board), "--runs-dir", str(runs)],
-                       capture_output=True, text=True, timeout=600)
+    r = statbench("leaderboard", board, "--runs-dir", runs, timeout=600)
     assert r.returncode == 0, r.stderr
     return board, runs, r
 

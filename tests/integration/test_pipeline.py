@@ -4,7 +4,6 @@ bad inputs, and dry runs of the GPU examples."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -14,12 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import statbench
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def statbench(*args, timeout=900, env=None):
-    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +41,7 @@ def test_every_method_and_grpo_end_to_end(tiny_run):
     assert stages["difficulty"]["summary"]["test"]["difficult"] == 24
     assert stages["msp"]["summary"]["with_skills"] == 12
     assert "picks_by_skill" in stages["dataset/stat-sel"]["summary"]
-    assert (wd / "stages").glob("msp-*/msp.svg")
+    assert list((wd / "stages").glob("msp-*/msp.svg"))
     board = (wd / "board" / "README.md").read_text()
     assert "MATH^D (n=6" in board and "| STAT-Syn |" in board and "Base Model (GRPO only)" in board
     assert "| **SFT+GRPO** |" in board

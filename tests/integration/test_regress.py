@@ -3,14 +3,13 @@ model whose accuracy we control), mismatch refusals, reports, pinned references,
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from harness.evaluation.runner import run_eval, spec_from_cli
 from harness.regress import simulate
+from tests.helpers.cli import statbench
 from tests.helpers.fake_openai import FakeModel, serve
 
 N = 120
@@ -20,9 +19,9 @@ N = 120
 def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("regress_runs")
     out = {}
-    for name, acc, salt, protocol in [("good", 0.8, "", "stat-paper"), ("same", 0.8, "", "stat-paper"),
-                                      ("worse", 0.5, "", "stat-paper"), ("greedy", 0.8, "", "greedy")]:
-        with serve(FakeModel(acc, salt=salt)) as url:
+    for name, acc, protocol in [("good", 0.8, "stat-paper"), ("same", 0.8, "stat-paper"),
+                                ("worse", 0.5, "stat-paper"), ("greedy", 0.8, "greedy")]:
+        with serve(FakeModel(acc)) as url:
             spec = spec_from_cli(f"model-{name}", "openai", ["statbench_gsm8k"], limit=N, max_gen_toks=64, protocol=protocol,
                                  backend_args={"base_url": url, "concurrency": 4})
             out[name] = run_eval(spec, d).run_dir
@@ -30,8 +29,7 @@ def runs(tmp_path_factory):
 
 
 def regress(d, *args):
-    return subprocess.run([sys.executable, "-m", "harness", "regress", "--runs-dir", str(d), *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return statbench("regress", "--runs-dir", d, *args, timeout=300)
 
 
 def test_identical_pair_passes(runs):

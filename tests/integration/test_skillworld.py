@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from harness.skillworld import world
 from harness.skillworld.base import verify
 from harness.skillworld.oracle import SkillWorldTeacher
 from harness.spec import SpecError
+from tests.helpers.cli import statbench
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "examples" / "skillworld" / "base"
@@ -62,8 +61,7 @@ def test_oracle_teacher_by_construction():
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     wd = tmp_path_factory.mktemp("demo")
-    r = subprocess.run([sys.executable, "-m", "harness", "demo", "--seeds", "0", "--workdir", str(wd)],
-                       capture_output=True, text=True, timeout=1800, cwd=ROOT)
+    r = statbench("demo", "--seeds", "0", "--workdir", wd, timeout=1800)
     assert r.returncode == 0, r.stderr[-3000:]
     return wd, r
 

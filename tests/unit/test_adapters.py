@@ -61,7 +61,8 @@ def test_decontamination_exact_and_ngram():
     test_problem = task_docs("statbench_math500")[0]["problem"]
     assert check(test_problem) == ("math", "exact")
     words = test_problem.split()
-    assert check("Consider this: " + " ".join(words[:20]) + " and more") is not None or len(words) < 13
+    assert len(words) >= 20  # long enough for a 13-gram inside the first 20 words
+    assert check("Consider this: " + " ".join(words[:20]) + " and more") == ("math", "13-gram")
     assert check("A brand new question about 7 apples and 3 pears in a basket.") is None
     kept, rep = decontaminate([{"id": "a", "problem": test_problem}, {"id": "b", "problem": "What is 2 + 2 in base 7?"}])
     assert [r["id"] for r in kept] == ["b"] and rep["rows_dropped"] == 1 and rep["by_benchmark"] == {"math (exact)": 1}

@@ -1,10 +1,10 @@
 """`statbench grade IN.jsonl [-o OUT.jsonl]`."""
 
 import json
-import subprocess
-import sys
 
 import pytest
+
+from tests.helpers.cli import statbench
 
 LINES = [
     {"id": 1, "response": "so \\boxed{27}", "reference": 27.0, "meta": "kept"},
@@ -15,8 +15,7 @@ LINES = [
 
 
 def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "harness", "grade", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300)
+    return statbench("grade", *args, stdin=stdin, timeout=300)
 
 
 @pytest.fixture

@@ -6,28 +6,16 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 from dockerfile_parse import DockerfileParser
 
 from harness import containers
+from tests.helpers.cli import statbench
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "containers" / "Dockerfile"
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _pins(path: Path) -> dict[str, str]:
-    out = {}
-    for line in path.read_text().splitlines():
-        if m := re.match(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", line):
-            out[_norm(m[1])] = m[2]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -89,21 +77,12 @@ def test_gpu_lock_is_generated_from_the_current_pyproject():
     assert r.returncode == 0, r.stderr
     text = (ROOT / "containers" / "requirements-gpu.lock").read_text()
     entries = re.findall(r"^[A-Za-z0-9_.\-]+==\S+ \\\n    --hash=sha256:[0-9a-f]{64}$", text, re.M)
-    assert len(entries) == len(_pins(ROOT / "containers" / "requirements-gpu.lock")) > 100  # every pin hash-locked
-
-
-def test_gpu_lock_carries_pyprojects_pins():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    lock = _pins(ROOT / "containers" / "requirements-gpu.lock")
-    extras = project["optional-dependencies"]
-    for req in project["dependencies"] + extras["gpu"] + extras["cluster"]:
-        name, version = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[[^\]]+\])?==([^;\s]+)", req.split("#")[0].strip()).groups()
-        assert lock.get(_norm(name)) == version, f"{req}: GPU lock has {lock.get(_norm(name))}"
+    assert len(entries) == len(containers.read_pins(ROOT / "containers" / "requirements-gpu.lock")) > 100  # every pin hash-locked
 
 
 def test_gpu_image_and_ci_share_every_common_pin():
     """The one sanctioned difference: CI's torch is the CPU wheel of the same version (+cpu local label)."""
-    cpu, gpu = _pins(ROOT / "constraints.txt"), _pins(ROOT / "containers" / "requirements-gpu.lock")
+    cpu, gpu = containers.read_pins(ROOT / "constraints.txt"), containers.read_pins(ROOT / "containers" / "requirements-gpu.lock")
     common = set(cpu) & set(gpu)
     assert {"torch", "transformers", "trl", "lm-eval", "math-verify", "numpy", "peft", "accelerate"} <= common
     drift = {n: (cpu[n], gpu[n]) for n in common if cpu[n].split("+")[0] != gpu[n].split("+")[0]}
@@ -126,7 +105,7 @@ def test_pin_check_sees_a_changed_pyproject(tmp_path, monkeypatch):
 def test_containers_commands_fail_in_one_sentence_without_an_engine(args):
     if containers.engine_error(need_buildx=False) is None:
         pytest.skip("a Docker engine is reachable here")
-    r = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True)
+    r = statbench(*args)
     assert r.returncode == 1
     assert "Traceback" not in r.stderr + r.stdout
     lines = [x for x in r.stderr.splitlines() if x.strip()]
@@ -146,10 +125,8 @@ def test_build_refuses_the_placeholder_digest(monkeypatch, tmp_path):
 def test_doctor_passes_here_against_ci_and_image_locks(image_env):
     """In 'image' mode doctor checks this venv against the GPU lock: CI's installed versions are the image's."""
     import json
-    import os
 
-    r = subprocess.run([sys.executable, "-m", "harness", "doctor", "--json"], capture_output=True, text=True,
-                       env={**os.environ, **image_env})
+    r = statbench("doctor", "--json", env=image_env)
     checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
     assert r.returncode == 0, checks
     pins = checks["pins (image lock)" if image_env else "pins (CPU lock)"]

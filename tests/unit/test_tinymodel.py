@@ -1,8 +1,8 @@
 """The tiny model builder: local, seeded, loadable."""
 
 import hashlib
-import subprocess
-import sys
+
+from tests.helpers.cli import statbench
 
 
 def _digests(d):
@@ -10,8 +10,7 @@ def _digests(d):
 
 
 def test_same_seed_same_bytes_and_cli(tiny_model, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "harness", "make-tiny-model", str(tmp_path / "t"), "--seed", "0"],
-                       capture_output=True, text=True, timeout=300)
+    r = statbench("make-tiny-model", tmp_path / "t", "--seed", "0", timeout=300)
     assert r.returncode == 0, r.stderr
     assert _digests(tmp_path / "t") == _digests(tiny_model)
 
