@@ -100,6 +100,12 @@ def to_markdown(board: Board) -> str:
     return "\n".join(lines)
 
 
+def _by_base_failures(board: Board) -> list[str]:
+    """The top skills, those the base row fails most first (ties keep the problem-count order)."""
+    sk, base = board.skills, board.spec.base
+    return sorted(sk["skills"][:TOP_SKILLS], key=lambda s: -(sk["failures"].get(base, {}).get(s, 0) if base else 0))
+
+
 def _skills_markdown(board: Board) -> list[str]:
     sk = board.skills
     rows = [r for g in board.spec.groups for r in g.rows]
@@ -117,8 +123,7 @@ def _skills_markdown(board: Board) -> list[str]:
             "Problems of each skill the row still gets wrong (per-problem score < 0.5)"
             + (f"; the base row is `{base}`." if base else "."), "",
             "| skill | " + " | ".join(escape(names[r.id]) for r in rows) + " |", "|---|" + "---|" * len(rows)]
-    order = sorted(top, key=lambda s: -(sk["failures"].get(base, {}).get(s, 0) if base else 0))
-    for s in order:
+    for s in _by_base_failures(board):
         out.append(f"| {escape(sk['names'][s])} | " + " | ".join(
             str(sk["failures"][r.id].get(s, "—")) for r in rows) + " |")
     return out + [""]
@@ -137,10 +142,10 @@ def _bars(board: Board, delta: bool) -> str:
     rows = [r for g in spec.groups for r in g.rows if not (delta and r.id == spec.base)]
     tasks = spec.columns
     cells = [(r, t, board.cells[(r.id, t)]) for t in tasks for r in rows]
-    shown = [(c.delta, c.delta_ci) if delta else (c.value, c.ci) for _, _, c in cells]
-    if not rows or all(v is None for v, _ in shown):
+    shown = {(r.id, t): (c.delta, c.delta_ci) if delta else (c.value, c.ci) for r, t, c in cells}
+    if not rows or all(v is None for v, _ in shown.values()):
         return '<p class="gap">No data yet.</p>'
-    ext = [x for v, ci in shown if v is not None for x in (v, *(ci or ()))]
+    ext = [x for v, ci in shown.values() if v is not None for x in (v, *(ci or ()))]
     if delta:
         hi_v = _nice_up(max(abs(x) for x in ext) or 0.01)
         lo_v = -hi_v
@@ -158,8 +163,7 @@ def _bars(board: Board, delta: bool) -> str:
         x0 = left + ti * w_group + 10
         parts.append(f'<text x="{x0 + (w_group - 20) / 2:.1f}" y="{h - 8}" text-anchor="middle" class="tick">{escape(SHORT.get(t, t))}</text>')
         for ri, r in enumerate(rows):
-            c = board.cells[(r.id, t)]
-            v, ci = (c.delta, c.delta_ci) if delta else (c.value, c.ci)
+            v, ci = shown[(r.id, t)]
             x = x0 + ri * (bar + 2)
             if v is None:
                 parts.append(f'<text x="{x + bar / 2:.1f}" y="{y(0) - 4:.1f}" text-anchor="middle" class="gap">–</text>')
@@ -206,8 +210,7 @@ def _fail_hist(board: Board) -> str:
     if not sk or not sk["skills"]:
         return '<p class="gap">No per-skill data yet.</p>'
     rows = [r for g in board.spec.groups for r in g.rows]
-    base = board.spec.base
-    top = sorted(sk["skills"][:TOP_SKILLS], key=lambda s: -(sk["failures"].get(base, {}).get(s, 0) if base else 0))[:12]
+    top = _by_base_failures(board)[:12]
     vmax = max([1] + [sk["failures"][r.id].get(s, 0) for r in rows for s in top])
     bar, left, rowh = 8, 300, max(14, 9 * len(rows) + 4)
     width, height = left + 320, 10 + rowh * len(top)

@@ -31,11 +31,15 @@ def ngrams(words: list[str], n: int = N) -> set[tuple[str, ...]]:
 def _index(n: int = N) -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
     exact: dict[str, str] = {}
     grams: dict[tuple[str, ...], str] = {}
+    seen: set[tuple[str, str]] = set()  # tasks over the same data file share documents: index each once
     for task in TASKS:
         if not TASKS[task].decontam:
             continue
         data = TASKS[task].data
         for d in task_docs(task):
+            if (data, d["id"]) in seen:
+                continue
+            seen.add((data, d["id"]))
             norm = normalize(d["problem"])
             exact.setdefault(norm, data)
             for g in ngrams(norm.split(), n):

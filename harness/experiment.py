@@ -16,10 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.benchmarks import SUITES, TASKS
 from harness.protocols import get_protocol
-from harness.spec import SpecError
+from harness.spec import SpecError, validation_message
 
 METHODS = ("base", "uniform", "math-train", "math-hard", "math-augment", "embed-sel", "embed-syn", "stat-sel", "stat-syn")
 TEACHER_METHODS = {"math-augment", "embed-syn", "stat-sel", "stat-syn"}  # also math-hard/embed-sel with rewrites
+
+
+def method_uses_teacher(method: str, select: SelectSpec) -> bool:
+    """Whether building ``method``'s training set calls the teacher (math-hard/embed-sel only for rewrites)."""
+    return method in TEACHER_METHODS or (select.rewrites and method in ("math-hard", "embed-sel"))
 
 
 class _Strict(BaseModel):
@@ -248,14 +253,13 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return raw
 
 
-def load_experiment(path: Path) -> ExperimentSpec:
-    """Load and validate; errors name the file and every offending key."""
-    raw = _load_raw(Path(path))
+def load_experiment(path: Path, overrides: dict[str, Any] | None = None) -> ExperimentSpec:
+    """Load and validate (``overrides`` deep-merged over the file first); errors name the file and every offending key."""
+    raw = _deep_merge(_load_raw(Path(path)), overrides or {})
     try:
         spec = ExperimentSpec.model_validate(raw)
     except ValidationError as e:
-        msgs = [f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors()]
-        raise SpecError(f"{path}: " + "; ".join(msgs)) from None
+        raise SpecError(f"{path}: {validation_message(e)}") from None
     for task in spec.eval_tasks() + [spec.data.val_task, spec.data.test_task, spec.eval.lr_select_task]:
         if task not in TASKS:
             raise SpecError(f"{path}: unknown task '{task}'; valid tasks: {', '.join(TASKS)}")

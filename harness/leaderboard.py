@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from harness.benchmarks import TASKS, read_bundled
 from harness.protocols import get_protocol
 from harness.results import RunIndex, iter_samples, read_run
 from harness.scoring import Verdict, sample_metrics
-from harness.spec import SpecError
+from harness.spec import SpecError, validation_message
 
 REPORTED_COLUMNS = {  # board task -> column of tasks/data/stat/stat_paper_results.csv
     "statbench_math_test4k": "math", "statbench_gsm8k": "gsm8k", "statbench_amc23": "amc23_avg64",
@@ -81,13 +80,14 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
     except yaml.YAMLError as e:
         raise SpecError(f"{f}: invalid YAML ({e})") from e
     except ValidationError as e:
-        msgs = [f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
-        raise SpecError(f"{f}: " + "; ".join(msgs)) from None
+        raise SpecError(f"{f}: {validation_message(e)}") from None
     get_protocol(board.protocol)
     unknown = [c for c in board.columns + ([board.skills_task] if board.skills_task else [])
                if c not in TASKS and c not in board.subsets]
     if unknown:
         raise SpecError(f"{f}: columns: unknown task(s) {', '.join(unknown)}")
+    if board.skills_task and board.skills_task not in board.columns:
+        raise SpecError(f"{f}: skills_task '{board.skills_task}' must also be one of the board's columns")
     ids = [r.id for g in board.groups for r in g.rows]
     if len(set(ids)) != len(ids):
         raise SpecError(f"{f}: row ids must be unique")
@@ -147,23 +147,19 @@ class Board:
     skills: dict[str, Any] | None
 
 
-def _seed_of(*parts: str) -> int:
-    return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:8], 16)
-
-
 def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
     runs = RunIndex(runs_dir).runs() if Path(runs_dir).is_dir() else []
     protocol = get_protocol(spec.protocol)
     rows = [r for g in spec.groups for r in g.rows]
     cells: dict[tuple[str, str], Cell] = {}
     for row in rows:
-        selected = _select(row, runs, spec.protocol)
+        selected = [(r, read_run(Path(r["path"]))["results"]) for r in _select(row, runs, spec.protocol)]
         for task in spec.columns:
             metric = protocol.sampling(spec.family(task)).primary_metric
             cell = Cell(row.id, task)
             vectors = []
-            for r in selected:
-                if task in read_run(Path(r["path"]))["results"]:
+            for r, results in selected:
+                if task in results:
                     vec, k = _per_problem(Path(r["path"]), task, metric)
                     vectors.append(vec)
                     cell.runs.append(r["run_id"])
@@ -173,7 +169,7 @@ def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
                 cell.per_problem = {d: float(np.mean([v[d] for v in vectors])) for d in common}
                 x = np.array([cell.per_problem[d] for d in common])
                 cell.value, cell.n, cell.seeds = float(x.mean()), len(x), len(vectors)
-                cell.ci = stats.ci(x, seed=_seed_of(row.id, task))
+                cell.ci = stats.ci(x, seed=stats.seed_of(row.id, task))
             cells[(row.id, task)] = cell
     if spec.base:
         for row in rows:
@@ -182,24 +178,22 @@ def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
                 common = sorted(set(c.per_problem) & set(b.per_problem))
                 if row.id != spec.base and common:
                     d = np.array([c.per_problem[p] - b.per_problem[p] for p in common])
-                    c.delta, c.delta_ci = float(d.mean()), stats.ci(d, seed=_seed_of("delta", row.id, task))
-    avg = {row.id: _row_average(spec, cells, row.id) for row in rows}
+                    c.delta, c.delta_ci = float(d.mean()), stats.ci(d, seed=stats.seed_of("delta", row.id, task))
+    means = {row.id: _row_average(spec, cells, row.id) for row in rows}
+    base = means[spec.base] if spec.base else None
+    avg = {r: (None, None, None) if m is None else (*m, m[0] - base[0] if base and r != spec.base else None)
+           for r, m in means.items()}
     return Board(spec, folder, cells, avg, _reported(spec), _skills(spec, rows, cells))
 
 
-def _row_average(spec: BoardSpec, cells: dict, row: str) -> tuple[float | None, tuple[float, float] | None, float | None]:
+def _row_average(spec: BoardSpec, cells: dict, row: str) -> tuple[float, tuple[float, float]] | None:
+    """The row's mean over the columns and its bootstrap CI; None if any column is a gap."""
     cs = [cells[(row, t)] for t in spec.columns]
     if any(c.value is None for c in cs):
-        return None, None, None
-    reps = np.mean([stats.bootstrap_means(np.array(list(c.per_problem.values())), seed=_seed_of("avg", row, c.task))
+        return None
+    reps = np.mean([stats.bootstrap_means(np.array(list(c.per_problem.values())), seed=stats.seed_of("avg", row, c.task))
                     for c in cs], axis=0)
-    lo, hi = np.quantile(reps, [0.025, 0.975])
-    base_avg = None
-    if spec.base and row != spec.base:
-        base = [cells[(spec.base, t)] for t in spec.columns]
-        if all(b.value is not None for b in base):
-            base_avg = float(np.mean([c.value for c in cs]) - np.mean([b.value for b in base]))
-    return float(np.mean([c.value for c in cs])), (float(lo), float(hi)), base_avg
+    return float(np.mean([c.value for c in cs])), stats.percentile_ci(reps)
 
 
 def _reported(spec: BoardSpec) -> list[dict[str, Any]]:
@@ -235,11 +229,8 @@ def _skills(spec: BoardSpec, rows: list[RowSpec], cells: dict) -> dict[str, Any]
     acc: dict[str, dict[str, tuple[float, int]]] = {}
     fails: dict[str, dict[str, int]] = {}
     for row in rows:
-        per = cells.get((row.id, task), Cell(row.id, task)).per_problem if task in spec.columns else {}
-        if task not in spec.columns:
-            raise SpecError(f"skills_task '{task}' must also be one of the board's columns")
         by_skill: dict[str, list[float]] = {}
-        for doc, v in per.items():
+        for doc, v in cells[(row.id, task)].per_problem.items():
             for s in labels.get(doc, []):
                 by_skill.setdefault(s, []).append(v)
         acc[row.id] = {s: (float(np.mean(v)), len(v)) for s, v in by_skill.items()}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.benchmarks import TASKS, task_docs
-from harness.experiment import ExperimentSpec
+from harness.experiment import ExperimentSpec, method_uses_teacher
 from harness.pipeline import Pipeline, Stage
 from harness.recipe_stages import (
     board_stage,
@@ -56,6 +56,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
     n_val = spec.data.val_limit or len(task_docs(spec.data.val_task))
     n_test = spec.data.test_limit or len(task_docs(spec.data.test_task))
     k1 = spec.difficulty.consistency_samples if spec.difficulty.method == "consistency" else 1
+    n_pairs = min(spec.budget, n_pool * spec.select.answers_per_question)  # a training set's size, at most
 
     add(Stage("skillmap", "skillmap", {"data": data, "teacher": teacher_id if spec.data.skill_labels == "teacher" else None},
               [], skillmap_stage(spec), estimate={"teacher_calls": n_pool if spec.data.skill_labels == "teacher" else 0}))
@@ -78,7 +79,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                    "select": spec.select.model_dump(), "syn": spec.syn.model_dump(), "embed": spec.embed.model_dump(),
                    "teacher": teacher_id, "versions": versions}
             add(Stage(f"dataset/{method}", "dataset", cfg, deps, dataset_stage(spec, method),
-                      estimate={"pairs": min(spec.budget, n_pool * spec.select.answers_per_question)}))
+                      estimate={"pairs": n_pairs}))
         for seed in spec.seeds:
             if method != "base":
                 lr_stages = []
@@ -86,7 +87,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                     name = f"sft/{method}/lr{lr:g}/s{seed}"
                     add(Stage(name, "sft", {"student": student, "hp": spec.sft().model_dump(), "lr": lr, "seed": seed},
                               [f"dataset/{method}"], sft_stage(spec, method, lr, seed), version=1,
-                              estimate={"sft_examples": min(spec.budget, n_pool * 3)}))
+                              estimate={"sft_examples": n_pairs}))
                     lr_stages.append((lr, name))
                 add(Stage(f"sft/{method}/s{seed}", "select-lr", {"task": spec.eval.lr_select_task, "eval": spec.eval.model_dump(),
                           "seed": seed}, [n for _, n in lr_stages], select_lr_stage(spec, method, seed, lr_stages)))
@@ -113,10 +114,12 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
 def estimate(spec: ExperimentSpec, pipe: Pipeline) -> dict[str, Any]:
     """Rough compute for --dry-run: generations, teacher calls, training steps and GPU-hours on one H100."""
     from harness.adapters import grpo, sft
+    from harness.protocols import get_protocol
 
     gen = sum(s.estimate.get("generations", 0) for s in pipe.order)
     evals = [s for s in pipe.order if s.kind == "eval"]
-    task_n = sum(min(spec.eval.limit or 10**9, len(task_docs(t))) * (64 if TASKS[t].family in ("amc", "aime") else 1)
+    protocol = get_protocol(spec.eval.protocol)
+    task_n = sum(min(spec.eval.limit or 10**9, len(task_docs(t))) * protocol.sampling(TASKS[t].family).k
                  for t in spec.eval_tasks())
     gen += len(evals) * task_n
     sft_steps = sum(sft.steps_estimate(s.estimate.get("sft_examples", 0), spec.sft()) for s in pipe.order if s.kind == "sft")
@@ -147,13 +150,10 @@ def check_ready(spec: ExperimentSpec) -> None:
     """Fail before any work on inputs that would only fail later (a missing teacher key, a missing student)."""
     import os
 
-    from harness.experiment import TEACHER_METHODS
-
-    uses_teacher = any(m in TEACHER_METHODS for m in spec.methods) or spec.data.skill_labels == "teacher" or (
-        spec.select.rewrites and any(m in ("math-hard", "embed-sel") for m in spec.methods))
+    uses_teacher = any(method_uses_teacher(m, spec.select) for m in spec.methods) or spec.data.skill_labels == "teacher"
     if uses_teacher and spec.teacher.kind == "openai" and spec.teacher.api_key_env and not os.environ.get(spec.teacher.api_key_env):
         raise SpecError(f"teacher.api_key_env: environment variable {spec.teacher.api_key_env} is not set "
-                        "(the teacher needs it for: " + ", ".join(m for m in spec.methods if m in TEACHER_METHODS or m == "stat-sel") + ")")
+                        "(the teacher needs it for: " + ", ".join(m for m in spec.methods if method_uses_teacher(m, spec.select)) + ")")
     if student_path(spec) is None:
         raise SpecError(f"student.model: {spec.student.model} has no config.json (download the checkpoint first)")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.adapters.skills import SkillMap
 from harness.benchmarks import load_benchmark, task_docs
-from harness.experiment import TEACHER_METHODS, ExperimentSpec
+from harness.experiment import ExperimentSpec, method_uses_teacher
 from harness.pipeline import Ctx
 from harness.spec import SpecError
 
@@ -89,10 +89,19 @@ def _eval(ctx: Ctx, spec: ExperimentSpec, model: Path, tasks: list[str], labels:
 
 
 def _model_dir(inputs: dict[str, Path], dep: str) -> Path:
-    choice = inputs[dep] / "choice.json"
-    if choice.is_file():
-        return Path(json.loads(choice.read_text())["model"])
-    return inputs[dep] / "model"
+    """The model a select-lr stage picked (its choice.json)."""
+    return Path(json.loads((inputs[dep] / "choice.json").read_text())["model"])
+
+
+def _mathd_ids(spec: ExperimentSpec, ctx: Ctx) -> Path | None:
+    """The difficulty stage's MATH^D id list, when MATH^D is scored and not empty."""
+    ids = ctx.inputs["difficulty"] / "mathd_ids.txt"
+    return ids if spec.eval.mathd and ids.read_text().strip() else None
+
+
+def student_protocol(spec: ExperimentSpec) -> str:
+    """The protocol the student answers Q_val/Q_test under in Stage 1."""
+    return "consistency-5" if spec.difficulty.method == "consistency" else spec.difficulty.protocol
 
 
 # ------------------------------------------------------------------------------------------ stages
@@ -114,9 +123,8 @@ def student_stage(spec: ExperimentSpec, split: str):
     def run(ctx: Ctx) -> dict[str, Any]:
         task = spec.data.val_task if split == "val" else spec.data.test_task
         limit = spec.data.val_limit if split == "val" else spec.data.test_limit
-        protocol = "consistency-5" if spec.difficulty.method == "consistency" else spec.difficulty.protocol
-        out = _eval(ctx, spec, student_path(spec), [task], {"experiment": spec.name, "role": f"stage1-{split}"}, protocol,
-                    limit, spec.data_seed, spec.difficulty.max_gen_toks)
+        out = _eval(ctx, spec, student_path(spec), [task], {"experiment": spec.name, "role": f"stage1-{split}"},
+                    student_protocol(spec), limit, spec.data_seed, spec.difficulty.max_gen_toks)
         from harness.results import iter_samples
 
         _write_jsonl(ctx.out / "samples.jsonl", list(iter_samples(out.run_dir, task)))
@@ -162,16 +170,13 @@ def dataset_stage(spec: ExperimentSpec, method: str):
 
         pool = {r["id"]: r for r in pool_rows(spec)}
         seed = spec.data_seed
-        needs_teacher = method in TEACHER_METHODS or (spec.select.rewrites and method in ("math-hard", "embed-sel", "stat-sel"))
         smap = SkillMap.from_labels(json.loads((ctx.inputs["skillmap"] / "skillmap.json").read_text())["by_question"]) \
             if "skillmap" in ctx.inputs else None
         msp = json.loads((ctx.inputs["msp"] / "msp.json").read_text()) if "msp" in ctx.inputs else None
         difficult = _jsonl(ctx.inputs["difficulty"] / "difficult_val.jsonl") if "difficulty" in ctx.inputs else []
 
         def build(teacher) -> tuple[list[dict], dict[str, Any]]:
-            if method == "uniform":
-                return [select.original(q) for q in pool.values()], {}
-            if method == "math-train":
+            if method in ("uniform", "math-train"):
                 return [select.original(q) for q in pool.values()], {}
             if method == "math-hard":
                 hard = [q for q in pool.values() if (q.get("level") or 0) >= 4]
@@ -190,7 +195,7 @@ def dataset_stage(spec: ExperimentSpec, method: str):
                 return synthesize.embed_syn(pool, difficult, spec.embed, spec.syn, teacher)
             raise SpecError(f"unknown method {method}")
 
-        if needs_teacher:
+        if method_uses_teacher(method, spec.select):
             (rows, report), usage = _with_usage(ctx, spec, build)
         else:
             (rows, report), usage = build(None), {}
@@ -229,15 +234,15 @@ def sft_stage(spec: ExperimentSpec, method: str, lr: float, seed: int):
 
 def select_lr_stage(spec: ExperimentSpec, method: str, seed: int, lr_stages: list[tuple[float, str]]):
     def run(ctx: Ctx) -> dict[str, Any]:
-        scores = {}
-        for lr, dep in lr_stages:
-            model = ctx.inputs[dep] / "model"
-            if len(lr_stages) == 1:
-                scores[lr] = None
-                break
-            out = _eval(ctx, spec, model, [spec.eval.lr_select_task], {"experiment": spec.name, "role": "lr-select",
-                        "method": method, "lr": str(lr)}, spec.eval.protocol, spec.eval.limit, seed, spec.eval.max_gen_toks)
-            scores[lr] = out.results[spec.eval.lr_select_task]["value"]
+        scores: dict[float, float | None] = {}
+        if len(lr_stages) == 1:  # nothing to pick: no evaluation
+            scores[lr_stages[0][0]] = None
+        else:
+            for lr, dep in lr_stages:
+                out = _eval(ctx, spec, ctx.inputs[dep] / "model", [spec.eval.lr_select_task], {"experiment": spec.name,
+                            "role": "lr-select", "method": method, "lr": str(lr)}, spec.eval.protocol, spec.eval.limit, seed,
+                            spec.eval.max_gen_toks)
+                scores[lr] = out.results[spec.eval.lr_select_task]["value"]
         best = max(lr_stages, key=lambda x: (scores[x[0]] or 0.0, -x[0]))  # ties: the smaller learning rate
         (ctx.out / "choice.json").write_text(json.dumps({"lr": best[0], "model": str(ctx.inputs[best[1]] / "model"),
                                                          "scores": {str(k): v for k, v in scores.items()}}, indent=1) + "\n")
@@ -264,8 +269,8 @@ def eval_stage(spec: ExperimentSpec, method: str, stage: str, seed: int):
         else:
             model = student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
         tasks, subsets = spec.eval_tasks(), {}
-        ids = ctx.inputs["difficulty"] / "mathd_ids.txt"
-        if spec.eval.mathd and ids.read_text().strip():
+        ids = _mathd_ids(spec, ctx)
+        if ids is not None:
             subsets = {MATHD: {"base": spec.data.test_task, "ids_file": str(ids.resolve())}}
             tasks = [*tasks, MATHD]
         labels = {"experiment": spec.name, "student": spec.student_name(), "method": method, "stage": stage}
@@ -280,7 +285,7 @@ def board_stage(spec: ExperimentSpec, arms: list[tuple[str, str]]):
 
         from harness.board_render import generate
 
-        columns = spec.eval_tasks() + ([MATHD] if spec.eval.mathd and (ctx.inputs["difficulty"] / "mathd_ids.txt").read_text().strip() else [])
+        columns = spec.eval_tasks() + ([MATHD] if _mathd_ids(spec, ctx) is not None else [])
         groups = []
         for stage, name in (("sft", "SFT"), ("grpo", "SFT+GRPO")):
             rows = [{"id": f"{m}-{stage}", "label": METHOD_LABELS[m] + (" (GRPO only)" if m == "base" and stage == "grpo" else ""),

@@ -10,7 +10,6 @@ passes. Runs made under different protocols, task data or checker versions are r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,29 +50,35 @@ def decide(base: np.ndarray, cand: np.ndarray, binary: bool, margin: float, alph
     return "pass", res
 
 
-def _identity(spec: dict[str, Any], task: str) -> dict[str, Any]:
+def _identity(spec: dict[str, Any], generation: Any) -> dict[str, Any]:
     user = spec.get("spec", {})
     return {
         "protocol": user.get("protocol"),
-        "generation config": (spec.get("tasks") or {}).get(task, {}).get("generation_kwargs"),
+        "generation config": generation,
         "task data hashes": spec.get("data_sha256"),
         "checker version": (spec.get("versions") or {}).get("checker"),
     }
 
 
+def _generation(spec: dict[str, Any], task: str) -> Any:
+    return (spec.get("tasks") or {}).get(task, {}).get("generation_kwargs")
+
+
 def check_comparable(base: dict, cand: dict, tasks: list[str]) -> list[str]:
-    """Human-readable list of fields that differ between the two runs."""
+    """Human-readable list of fields that differ between the two runs. Protocol, task data and checker are
+    run-wide; of the per-task generation configs, the first that differs is named."""
+    gens = ((_generation(base, t), _generation(cand, t)) for t in tasks)
+    ga, gb = next(((x, y) for x, y in gens if x != y), (None, None))
+    a, b = _identity(base, ga), _identity(cand, gb)
     diffs = []
-    for task in tasks:
-        a, b = _identity(base, task), _identity(cand, task)
-        for field, va in a.items():
-            vb = b[field]
-            if field == "task data hashes" and isinstance(va, dict) and isinstance(vb, dict):
-                keys = set(va) & set(vb)
-                if any(va[k] != vb[k] for k in keys):
-                    diffs.append(f"{task}: {field} differ ({', '.join(k for k in sorted(keys) if va[k] != vb[k])})")
-            elif va != vb and f"{field}" not in " ".join(diffs):
-                diffs.append(f"{field}: baseline {va!r} vs candidate {vb!r}")
+    for field, va in a.items():
+        vb = b[field]
+        if field == "task data hashes" and isinstance(va, dict) and isinstance(vb, dict):
+            changed = [k for k in sorted(set(va) & set(vb)) if va[k] != vb[k]]
+            if changed:
+                diffs.append(f"{', '.join(tasks)}: {field} differ ({', '.join(changed)})")
+        elif va != vb:
+            diffs.append(f"{field}: baseline {va!r} vs candidate {vb!r}")
     return diffs
 
 
@@ -174,10 +179,6 @@ def to_junit(verdicts: list[TaskVerdict], name: str) -> str:
         cases.append(f'  <testcase classname="statbench.regress" name={quoteattr(v.task)}>{body}</testcase>')
     return (f'<?xml version="1.0" encoding="utf-8"?>\n<testsuite name={quoteattr(name)} tests="{len(verdicts)}" '
             f'failures="{fails}" errors="0">\n' + "\n".join(cases) + "\n</testsuite>\n")
-
-
-def to_json(verdicts: list[TaskVerdict]) -> str:
-    return json.dumps([vars(v) for v in verdicts], indent=2, default=list) + "\n"
 
 
 def simulate(n_problems: int = 500, k: int = 1, drop: float = 0.0, trials: int = 200, margin: float = 0.01,

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness.benchmarks import SUITES, TASKS, data_hashes
+from harness.benchmarks import PROMPT_VERSION, SUITES, TASKS, data_hashes
 from harness.protocols import ProtocolError, check_generation, get_protocol, render
 
 BACKENDS = ("hf", "vllm", "openai")
@@ -23,6 +23,12 @@ BACKENDS = ("hf", "vllm", "openai")
 
 class SpecError(ValueError):
     """A spec statbench refuses to run, with a message that says what to change."""
+
+
+def validation_message(e: ValidationError) -> str:
+    """A pydantic error as ``key.path: message; ...`` (the keys a user wrote, not a traceback)."""
+    return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'spec'}: {err['msg'].removeprefix('Value error, ')}"
+                     for err in e.errors())
 
 
 def canonical_json(obj: Any) -> str:
@@ -124,8 +130,6 @@ def chat_template_text(model_dir: Path) -> str | None:
 
 def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> dict[str, Any]:
     """The full resolved spec (written as spec.json); its sha256 is the run's identity."""
-    from harness.evaluation.lm_glue import PROMPT_VERSION
-
     if spec.backend == "openai":
         template, use_chat = None, False  # the server applies its own template to chat messages
         template_mode = "server"

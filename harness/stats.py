@@ -5,6 +5,7 @@ Everything is seeded and vectorised with numpy, so the same inputs give byte-ide
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from math import comb
 
@@ -13,14 +14,15 @@ import numpy as np
 DEFAULT_B = 2000
 
 
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
+def seed_of(*parts: str) -> int:
+    """A stable 32-bit seed derived from ``parts`` (the same parts give the same seed in every process)."""
+    return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:8], 16)
 
 
 def bootstrap_means(per_problem: np.ndarray, b: int = DEFAULT_B, seed: int = 0) -> np.ndarray:
     """``b`` bootstrap replicates of the mean of per-problem scores (problems resampled with replacement)."""
     x = np.asarray(per_problem, dtype=float)
-    idx = _rng(seed).integers(0, len(x), size=(b, len(x)))
+    idx = np.random.default_rng(seed).integers(0, len(x), size=(b, len(x)))
     return x[idx].mean(axis=1)
 
 
@@ -28,7 +30,11 @@ def ci(per_problem: np.ndarray, level: float = 0.95, b: int = DEFAULT_B, seed: i
     """Percentile bootstrap CI of the mean over problems."""
     if len(per_problem) == 0:
         return (float("nan"), float("nan"))
-    reps = bootstrap_means(per_problem, b, seed)
+    return percentile_ci(bootstrap_means(per_problem, b, seed), level)
+
+
+def percentile_ci(reps: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap replicates."""
     lo, hi = np.quantile(reps, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
 
@@ -50,10 +56,9 @@ def mcnemar_exact(base: np.ndarray, cand: np.ndarray, level: float = 0.95, b: in
     n01 = int(((base == 1) & (cand == 0)).sum())  # lost by the candidate
     n10 = int(((base == 0) & (cand == 1)).sum())  # won by the candidate
     m = n01 + n10
-    p_worse = sum(comb(m, i) for i in range(n01, m + 1)) / 2**m if m else 1.0
-    p_better = sum(comb(m, i) for i in range(n10, m + 1)) / 2**m if m else 1.0
-    lo, hi = ci(cand - base, level, b, seed)
-    return PairedResult(float((cand - base).mean()), (lo, hi), min(1.0, p_worse), min(1.0, p_better), "mcnemar-exact",
+    p_worse = sum(comb(m, i) for i in range(n01, m + 1)) / 2**m  # exact binomial tails (1.0 when m == 0)
+    p_better = sum(comb(m, i) for i in range(n10, m + 1)) / 2**m
+    return PairedResult(float((cand - base).mean()), ci(cand - base, level, b, seed), p_worse, p_better, "mcnemar-exact",
                         len(base), (n01, n10))
 
 
@@ -61,10 +66,9 @@ def paired_bootstrap(base: np.ndarray, cand: np.ndarray, level: float = 0.95, b:
     """Paired bootstrap over problems of per-problem mean correctness (avg@k): resample problems, keep pairs."""
     d = np.asarray(cand, dtype=float) - np.asarray(base, dtype=float)
     reps = bootstrap_means(d, b, seed)
-    lo, hi = np.quantile(reps, [(1 - level) / 2, 1 - (1 - level) / 2])
     # one-sided bootstrap p-values (shifted to the null of no difference)
     centred = reps - d.mean()
     p_worse = float((centred <= d.mean()).mean())
     p_better = float((centred >= d.mean()).mean())
-    return PairedResult(float(d.mean()), (float(lo), float(hi)), max(p_worse, 1 / b), max(p_better, 1 / b),
+    return PairedResult(float(d.mean()), percentile_ci(reps, level), max(p_worse, 1 / b), max(p_better, 1 / b),
                         "paired-bootstrap", len(d))

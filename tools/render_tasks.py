@@ -13,8 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from harness.benchmarks import TASKS  # noqa: E402
-from harness.evaluation.lm_glue import PROMPT_VERSION  # noqa: E402
+from harness.benchmarks import PROMPT_VERSION, TASKS  # noqa: E402
 from harness.protocols import render  # noqa: E402
 
 DEFAULT_PROTOCOL = "stat-paper"

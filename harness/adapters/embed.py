@@ -6,6 +6,8 @@ Any checkpoint path: mean-pooled last hidden states of that model (GPU recommend
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -41,3 +43,10 @@ def top_k(queries: list[str], corpus: list[str], k: int, model: str) -> list[lis
     sims = q @ c.T
     sims = sims.toarray() if hasattr(sims, "toarray") else np.asarray(sims)
     return [list(np.lexsort((np.arange(len(row)), -row))[:k]) for row in sims]
+
+
+def nearest_pool(difficult: list[dict[str, Any]], pool: dict[str, dict], embed_spec) -> list[list[str]]:
+    """Per difficult question, the ids of its ``embed_spec.top_k`` most similar pool questions (ties: smaller id)."""
+    ids = sorted(pool)
+    hits = top_k([d["problem"] for d in difficult], [pool[i]["problem"] for i in ids], embed_spec.top_k, embed_spec.model)
+    return [[ids[j] for j in row] for row in hits]

@@ -19,14 +19,13 @@ from harness.adapters.teacher import Judgement
 
 
 class OracleTeacher:
-    def __init__(self, skill_map=None):
-        self.skill_map = skill_map
+    def __init__(self):
         self._solutions: dict[str, str] = {}
         self._calls = 0
 
     def judge(self, items: Sequence[dict[str, Any]], skill_lists) -> list[Judgement | None]:
         self._calls += len(items)
-        return [Judgement(False, "oracle: the question's labelled skills", list(it.get("skills") or [])) or None
+        return [Judgement(False, "oracle: the question's labelled skills", list(it.get("skills") or []))
                 if it.get("skills") else None for it in items]
 
     def label_skills(self, items, skill_lists, k):

@@ -19,6 +19,8 @@ import random
 from collections import Counter
 from typing import Any
 
+from harness.adapters.skills import msp_pairs
+
 
 def original(q: dict[str, Any]) -> dict[str, Any]:
     return {"id": f"{q['id']}#0", "question_id": q["id"], "problem": q["problem"], "solution": q["solution"],
@@ -53,20 +55,17 @@ def stat_sel(pool: dict[str, dict], skill_map, msp: dict[str, Any], spec, seed: 
     rng = random.Random(seed)
     picks: list[str] = []
     by_skill: Counter[str] = Counter()
-    for qid in sorted(msp["per_question"]):
-        for skill in msp["per_question"][qid].get("skills", []):
-            cands = [c for c in skill_map.by_skill.get(skill, []) if c in pool]
-            chosen = rng.sample(cands, min(spec.questions_per_skill, len(cands)))
-            picks += chosen
-            by_skill[skill] += len(chosen)
+    for _qid, skill, cands in msp_pairs(msp, skill_map, pool):
+        chosen = rng.sample(cands, min(spec.questions_per_skill, len(cands)))
+        picks += chosen
+        by_skill[skill] += len(chosen)
     unique = list(dict.fromkeys(picks))
     return [pool[q] for q in unique], {"picks": len(picks), "unique_questions": len(unique), "picks_by_skill": dict(by_skill.most_common())}
 
 
 def embed_sel(pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec) -> tuple[list[dict], dict[str, Any]]:
-    from harness.adapters.embed import top_k
+    from harness.adapters.embed import nearest_pool
 
-    ids = sorted(pool)
-    hits = top_k([d["problem"] for d in difficult], [pool[i]["problem"] for i in ids], embed_spec.top_k, embed_spec.model)
-    unique = list(dict.fromkeys(ids[j] for row in hits for j in row))
+    hits = nearest_pool(difficult, pool, embed_spec)
+    unique = list(dict.fromkeys(q for row in hits for q in row))
     return [pool[q] for q in unique], {"retrieved": sum(len(r) for r in hits), "unique_questions": len(unique)}

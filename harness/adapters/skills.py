@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,13 @@ def build_skill_map(pool: list[dict[str, Any]], source: str, teacher=None) -> tu
                 failed += 1
         report.update(relabel_failed=failed, labelled=sum(bool(v) for v in labels.values()))
     return SkillMap.from_labels(labels), report
+
+
+def msp_pairs(msp: dict[str, Any], skill_map: SkillMap, pool: dict[str, dict]) -> Iterator[tuple[str, str, list[str]]]:
+    """(difficult question id, missing skill, pool question ids labelled with that skill), per MSP pair in id order."""
+    for qid in sorted(msp["per_question"]):
+        for skill in msp["per_question"][qid].get("skills", []):
+            yield qid, skill, [c for c in skill_map.by_skill.get(skill, []) if c in pool]
 
 
 def missing_skill_profile(difficult: list[dict[str, Any]], teacher, spec, seed: int, out_dir: Path) -> dict[str, Any]:

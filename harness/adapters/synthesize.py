@@ -18,6 +18,7 @@ import random
 from itertools import combinations
 from typing import Any
 
+from harness.adapters.skills import msp_pairs
 from harness.scoring import default_checker, extract_answer
 
 
@@ -63,14 +64,12 @@ def _filter(questions: list[tuple[str, dict[str, Any]]], teacher, syn_spec, sour
 def stat_syn(pool: dict[str, dict], skill_map, msp: dict[str, Any], syn_spec, teacher, seed: int) -> tuple[list[dict], dict[str, Any]]:
     rng = random.Random(seed)
     requests, origin = [], []
-    for qid in sorted(msp["per_question"]):
-        for skill in msp["per_question"][qid].get("skills", []):
-            cands = [c for c in skill_map.by_skill.get(skill, []) if c in pool]
-            if not cands:
-                continue
-            refs = [pool[c] for c in rng.sample(cands, min(syn_spec.reference_questions, len(cands)))]
-            requests.append((skill, refs))
-            origin.append((qid, skill))
+    for qid, skill, cands in msp_pairs(msp, skill_map, pool):
+        if not cands:
+            continue
+        refs = [pool[c] for c in rng.sample(cands, min(syn_spec.reference_questions, len(cands)))]
+        requests.append((skill, refs))
+        origin.append((qid, skill))
     proposals = teacher.propose(requests, syn_spec.new_questions)
     questions = [(q, {"skill": skill, "seed_question": qid}) for (qid, skill), qs in zip(origin, proposals, strict=True) for q in qs]
     rows, report = _filter(questions, teacher, syn_spec, "synthetic")
@@ -78,13 +77,11 @@ def stat_syn(pool: dict[str, dict], skill_map, msp: dict[str, Any], syn_spec, te
 
 
 def embed_syn(pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec, syn_spec, teacher) -> tuple[list[dict], dict[str, Any]]:
-    from harness.adapters.embed import top_k
+    from harness.adapters.embed import nearest_pool
 
-    ids = sorted(pool)
-    hits = top_k([d["problem"] for d in difficult], [pool[i]["problem"] for i in ids], embed_spec.top_k, embed_spec.model)
     requests, origin = [], []
-    for d, row in zip(difficult, hits, strict=True):
-        refs = [pool[ids[j]] for j in row]
+    for d, row in zip(difficult, nearest_pool(difficult, pool, embed_spec), strict=True):
+        refs = [pool[q] for q in row]
         for group in list(combinations(range(len(refs)), min(3, len(refs))))[: embed_spec.syn_new_questions]:
             requests.append(("the mathematical skills these questions share", [refs[i] for i in group]))
             origin.append(d["id"])

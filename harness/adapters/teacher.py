@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,16 +22,22 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from harness.spec import SpecError, canonical_json
+from harness.spec import SpecError, canonical_json, sha256_json
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 
 
+@cache
+def _template(name: str) -> str:
+    return (PROMPTS / f"{name}.txt").read_text()
+
+
 def prompt(name: str, **kw: str) -> str:
-    return (PROMPTS / f"{name}.txt").read_text().format(**kw)
+    return _template(name).format(**kw)
 
 
 def tag(text: str, name: str) -> str | None:
@@ -93,6 +98,11 @@ def skill_list_text(skills: Sequence[str]) -> str:
     return "[\n" + ",\n".join(f'  "{s}"' for s in skills) + "\n]"
 
 
+def boxed_reply(reply: str) -> str | None:
+    """A solution reply: kept (stripped) only if it has a final ``\\boxed{}`` answer."""
+    return reply.strip() if "\\boxed" in reply else None
+
+
 class _Cache:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +139,7 @@ class OpenAITeacher:
     def _complete(self, model: str, messages: list[dict], temperature: float, seed: int) -> str | None:
         request = {"model": model, "messages": messages, "temperature": temperature,
                    "max_tokens": self.spec.max_tokens, "seed": seed, "base_url": self.spec.base_url}
-        key = hashlib.sha256(canonical_json(request).encode()).hexdigest()
+        key = sha256_json(request)
         hit = self.cache.get(key)
         if hit is not None:
             with self._lock:
@@ -224,9 +234,8 @@ class OpenAITeacher:
         def one(it):
             outs = []
             for i in range(n):
-                parse = lambda r: r.strip() if "\\boxed" in r else None  # noqa: E731
-                text = self._ask(self.spec.model, prompt("rewrite", question=it["problem"], solution=it["solution"]), parse,
-                                 self.spec.sample_temperature, seed=i)
+                text = self._ask(self.spec.model, prompt("rewrite", question=it["problem"], solution=it["solution"]),
+                                 boxed_reply, self.spec.sample_temperature, seed=i)
                 if text and default_checker().grade(text, it["answer"]).correct:  # keep rewrites that keep the answer
                     outs.append(text)
             return outs
@@ -247,8 +256,8 @@ class OpenAITeacher:
 
     def solve(self, questions, n):
         def one(q):
-            sols = [self._ask(self.spec.model, prompt("solve", question=q), lambda r: r.strip() if "\\boxed" in r else None,
-                              self.spec.sample_temperature, seed=i) for i in range(n)]
+            sols = [self._ask(self.spec.model, prompt("solve", question=q), boxed_reply, self.spec.sample_temperature, seed=i)
+                    for i in range(n)]
             return [s for s in sols if s]
 
         return self._map(one, questions)
@@ -258,7 +267,7 @@ class OpenAITeacher:
             return asdict(self._usage)
 
 
-def make_teacher(spec, cache_path: Path, skill_map=None, seed: int = 0) -> Teacher:
+def make_teacher(spec, cache_path: Path, seed: int = 0) -> Teacher:
     """Explicit registry: openai | oracle (MATH ground truth) | skillworld (the skill world's oracle)."""
     if spec.kind == "openai":
         return OpenAITeacher(spec, cache_path)
@@ -268,4 +277,4 @@ def make_teacher(spec, cache_path: Path, skill_map=None, seed: int = 0) -> Teach
         return SkillWorldTeacher(seed)
     from harness.adapters.oracle import OracleTeacher
 
-    return OracleTeacher(skill_map)
+    return OracleTeacher()

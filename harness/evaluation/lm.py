@@ -13,7 +13,6 @@ front of any backend.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from lm_eval.api.model import LM
 from harness.evaluation.backends import Backend, GenParams
 from harness.evaluation.cache import Generation, GenerationCache, generation_key
 from harness.spec import SpecError
+from harness.stats import seed_of
 
 
 class ContextOverflowError(SpecError):
@@ -38,10 +38,6 @@ class _Item:
     prompt: str
     params: GenParams
     key: str
-
-
-def _seed(*parts: str) -> int:
-    return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:8], 16)
 
 
 class StatbenchLM(LM):
@@ -148,8 +144,8 @@ class StatbenchLM(LM):
                 todo_items = [items[i] for i in todo]
                 gens = self.backend.generate(
                     [it.prompt for it in todo_items], todo_items[0].params,
-                    seeds=[_seed(it.key) for it in todo_items],
-                    batch_seed=_seed(str(self.seed), *sorted(it.key for it in todo_items)),
+                    seeds=[seed_of(it.key) for it in todo_items],
+                    batch_seed=seed_of(str(self.seed), *sorted(it.key for it in todo_items)),
                 )
                 self.cache.put_many((it.key, self.fp, it.task, it.sample_idx, g) for it, g in zip(todo_items, gens, strict=True))
                 done.update((it.key, g) for it, g in zip(todo_items, gens, strict=True))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.benchmarks import PROMPT, PROMPT_VERSION, task_docs  # noqa: F401  (re-exported)
+from harness.benchmarks import task_docs
 from harness.scoring import default_checker, reference_text, sample_metrics
 
 
@@ -20,7 +20,7 @@ def load(task: str, ids_file: str | None = None, **_: Any):
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:
-    return doc.get("prompt") or PROMPT.format(problem=doc["problem"])
+    return doc["prompt"]  # every doc comes through task_docs, which renders the data set's prompt
 
 
 def doc_to_target(doc: dict[str, Any]) -> str:

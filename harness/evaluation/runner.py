@@ -20,7 +20,7 @@ from typing import Any
 from harness.evaluation.cache import GenerationCache, endpoint_fingerprint, model_fingerprint, writable_dir
 from harness.provenance import core_versions
 from harness.results import RunIndex, new_run_id, read_run, write_run
-from harness.spec import EvalSpec, SpecError, resolve_eval
+from harness.spec import EvalSpec, SpecError, resolve_eval, validation_message
 
 CACHE_PATH = Path(".cache") / "generations.sqlite"
 
@@ -182,5 +182,4 @@ def spec_from_cli(model: str, backend: str, tasks: list[str], **kw: Any) -> Eval
     try:
         return EvalSpec(model=model, backend=backend, tasks=tasks, **kw)
     except ValidationError as e:
-        msgs = [f"{'.'.join(map(str, err['loc'])) or 'spec'}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors()]
-        raise SpecError("; ".join(msgs)) from None
+        raise SpecError(validation_message(e)) from None

@@ -13,7 +13,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness.results import iter_samples, read_run
+from harness.results import iter_samples
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "skillworld.yaml"
@@ -22,22 +22,17 @@ ARM_LABELS = {("base", "sft"): "Base", ("uniform", "sft"): "Uniform SFT", ("stat
               ("uniform", "grpo"): "Uniform SFT + GRPO", ("stat-syn", "grpo"): "STAT-Syn + GRPO"}
 
 
-def load_spec(seeds: list[int] | None = None, overrides: dict[str, Any] | None = None):
-    """The demo's experiment spec (examples/skillworld.yaml) with optional CI-sized overrides."""
-    from harness.experiment import ExperimentSpec, _deep_merge, _load_raw
+def load_spec(seeds: list[int] | None = None):
+    """The demo's experiment spec (examples/skillworld.yaml), optionally with other seeds."""
+    from harness.experiment import load_experiment
 
-    raw = _load_raw(EXAMPLE)
-    if seeds is not None:
-        raw["seeds"] = seeds
-    return ExperimentSpec.model_validate(_deep_merge(raw, overrides or {}))
+    return load_experiment(EXAMPLE, {"seeds": seeds} if seeds is not None else None)
 
 
-def skill_accuracy(run_dir: Path, task: str) -> dict[str, float]:
-    """Accuracy over all problems that use each skill (composites count for both), plus overall."""
-    from harness.benchmarks import task_docs
+def skill_accuracy(run_dir: Path, task: str, skills: dict[str, list[str]]) -> dict[str, float]:
+    """Accuracy over all problems that use each skill (composites count for both), plus overall; ``skills``: id -> skills."""
     from harness.skillworld.world import SKILLS
 
-    skills = {str(d["id"]): d["skills"] for d in task_docs(task)}
     hits: dict[str, list[int]] = {s: [] for s in SKILLS}
     overall = []
     for r in iter_samples(run_dir, task):
@@ -49,17 +44,19 @@ def skill_accuracy(run_dir: Path, task: str) -> dict[str, float]:
 
 def summarize(workdir: Path, spec) -> tuple[list[dict[str, Any]], str]:
     """Per arm: mean ± sd over seeds, overall and on the weak skills; and the markdown table."""
+    from harness.benchmarks import task_docs
     from harness.skillworld.world import SKILLS, WEAK
 
     rec = json.loads((workdir / "experiment.json").read_text())
     task = spec.data.test_task
+    skills = {str(d["id"]): d["skills"] for d in task_docs(task)}
     per_arm: dict[tuple[str, str], list[dict[str, float]]] = {}
     for st in rec["stages"]:
         parts = st["stage"].split("/")
         if parts[0] != "eval" or not st["summary"]:
             continue
         run = workdir / "runs" / st["summary"]["run"]
-        acc = skill_accuracy(run, task)
+        acc = skill_accuracy(run, task, skills)
         acc["weak"] = statistics.mean(acc[s] for s in WEAK)
         per_arm.setdefault((parts[1], parts[2]), []).append(acc)
     rows = []
@@ -94,10 +91,3 @@ def grpo_notes(workdir: Path) -> list[str]:
             notes.append(f"{st['stage']}: {100 * summ['frac_reward_zero_std_mean']:.0f}% of GRPO groups had no reward "
                          f"variance (no gradient) over {summ['steps']} steps")
     return notes
-
-
-def latest_eval(workdir: Path, spec) -> dict[str, Any]:
-    """Convenience for tests: the first eval run's results."""
-    rec = json.loads((workdir / "experiment.json").read_text())
-    st = next(s for s in rec["stages"] if s["stage"].startswith("eval/"))
-    return read_run(workdir / "runs" / st["summary"]["run"])["results"]

@@ -139,6 +139,8 @@ def test_board_without_runs_is_all_gaps(tmp_path):
     ("title: x\ncolumns: [statbench_nope]\ngroups: []\n", "unknown task(s) statbench_nope"),
     ("title: x\ncolumns: [statbench_gsm8k]\nbase: b\ngroups: [{name: g, rows: [{id: a, label: A}]}]\n", "base: 'b' is not a row id"),
     ("title: [unclosed\n", "invalid YAML"),
+    ("title: x\ncolumns: [statbench_gsm8k]\nskills_task: statbench_math_test4k\ngroups: []\n",
+     "skills_task 'statbench_math_test4k' must also be one of the board's columns"),
 ])
 def test_bad_board_files_name_the_file_and_key(tmp_path, yaml_text, msg):
     (tmp_path / "board.yaml").write_text(yaml_text)
