@@ -77,7 +77,7 @@ class DifficultySpec(_Strict):
     tau1: float = 0.85
     tau2: float = 0.7
     step_separator: str = "\n\n"
-    consistency_samples: int = 5
+    consistency_samples: Literal[5] = 5  # the consistency-5 protocol's k (paper Table 11): other values are refused, not ignored
     consistency_min_count: int = 2  # difficult if the modal answer appears fewer times than this
     max_gen_toks: int | None = None  # student generation budget (default: the protocol's)
     protocol: str = "stat-paper"  # how the student answers for the checker/PRM rules (paper: pass@1 at T=0.1)

@@ -30,6 +30,7 @@ from harness.recipe_stages import (
     sft_stage,
     skillmap_stage,
     student_path,
+    student_protocol,
     student_stage,
 )
 from harness.spec import SpecError
@@ -62,7 +63,8 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
               [], skillmap_stage(spec), estimate={"teacher_calls": n_pool if spec.data.skill_labels == "teacher" else 0}))
     for split, n in (("val", n_val), ("test", n_test)):
         add(Stage(f"student/{split}", "generate", {"student": student, "data": data, "method": spec.difficulty.method,
-                  "max_gen_toks": spec.difficulty.max_gen_toks, "seed": spec.data_seed, "versions": versions},
+                  "protocol": student_protocol(spec), "max_gen_toks": spec.difficulty.max_gen_toks, "seed": spec.data_seed,
+                  "versions": versions},
                   [], student_stage(spec, split), estimate={"generations": n * k1}))
     add(Stage("difficulty", "difficulty", {"spec": spec.difficulty.model_dump()}, ["student/val", "student/test"],
               difficulty_stage(spec), estimate={"prm_scored": (n_val + n_test) if spec.difficulty.method == "prm" else 0}))

@@ -123,6 +123,7 @@ def test_sigkill_during_sft_then_resume(tmp_path):
     ("name: x\nstudent: {model: m}\nbogus: 1\n", "bogus: Extra inputs are not permitted"),
     ("name: x\nstudent: {model: m, colour: red}\n", "student.colour: Extra inputs are not permitted"),
     ("name: x\nstudent: {model: m}\nmethods: [stat-magic]\n", "unknown method(s) stat-magic"),
+    ("name: x\nstudent: {model: m}\ndifficulty: {consistency_samples: 8}\n", "difficulty.consistency_samples: Input should be 5"),
 ])
 def test_bad_specs_name_the_key_and_file(tmp_path, body, msg):
     f = tmp_path / "bad.yaml"
