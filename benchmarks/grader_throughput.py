@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.benchmarks import load_benchmark  # noqa: E402
+from harness.core.tasks import load_benchmark  # noqa: E402
 from harness.scoring import Checker, reference_text  # noqa: E402
 from harness.scoring.normalize import canon, parse_number  # noqa: E402
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness.regress import simulate  # noqa: E402
+from harness.reporting.regress import simulate  # noqa: E402
 
 
 def main() -> None:

@@ -24,6 +24,6 @@ def checker():
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
     """The locally built tiny Qwen2-style model (seed 0), built once per session."""
-    from harness.tinymodel import build_tiny_model
+    from harness.evaluation.tinymodel import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny", seed=0)

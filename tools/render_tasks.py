@@ -13,8 +13,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from harness.benchmarks import PROMPT_VERSION, TASKS  # noqa: E402
-from harness.protocols import render  # noqa: E402
+from harness.core.protocols import render  # noqa: E402
+from harness.core.tasks import PROMPT_VERSION, TASKS  # noqa: E402
 
 DEFAULT_PROTOCOL = "stat-paper"
 

@@ -45,7 +45,7 @@ def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_
     from trl import GRPOConfig, GRPOTrainer
 
     from harness.adapters.sft import last_complete_checkpoint, quiet_trainer
-    from harness.benchmarks import prompt_for
+    from harness.core.tasks import prompt_for
     from harness.scoring import reference_text
 
     cuda = torch.cuda.is_available()

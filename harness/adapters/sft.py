@@ -30,7 +30,7 @@ def _cuda() -> bool:
 def prompt_completion(rows: list[dict[str, Any]], data: str, chat: bool) -> list[dict[str, Any]]:
     """Training pairs with the evaluation prompt of ``data``: chat messages, or plain text for tokenizers
     without a chat template (the skill world's character-level students)."""
-    from harness.benchmarks import prompt_for
+    from harness.core.tasks import prompt_for
 
     if chat:
         return [{"prompt": [{"role": "user", "content": prompt_for(data, r["problem"])}],

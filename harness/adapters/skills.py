@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.benchmarks import read_bundled
+from harness.core.tasks import read_bundled
 
 
 def skill_lists() -> dict[str, list[str]]:
@@ -68,7 +68,7 @@ def msp_pairs(msp: dict[str, Any], skill_map: SkillMap, pool: dict[str, dict]) -
 
 def missing_skill_profile(difficult: list[dict[str, Any]], teacher, spec, seed: int, out_dir: Path) -> dict[str, Any]:
     """Judge difficult val answers; write msp.json, msp_histogram.csv, msp.svg; return the profile."""
-    from harness.board_render import bar_svg
+    from harness.core.svg import bar_svg
 
     items = sorted(difficult, key=lambda d: str(d["id"]))
     if len(items) > spec.max_questions:

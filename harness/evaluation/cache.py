@@ -21,17 +21,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.spec import SpecError, canonical_json
+from harness.core.errors import ModelError, SpecError
+from harness.core.hashing import canonical_json
 
 MODEL_FILES = (
     "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
     "chat_template.jinja", "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json",
 )
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
-
-
-class ModelError(SpecError):
-    """A model directory statbench cannot evaluate, with the file and the reason."""
 
 
 @dataclass(frozen=True)

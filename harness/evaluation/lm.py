@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import lm_eval.models  # noqa: F401  - fill lm-eval's model registry first (spike G6)
 from lm_eval.api.model import LM
 
+from harness.core.errors import SpecError
+from harness.core.hashing import seed_of
 from harness.evaluation.backends import Backend, GenParams
 from harness.evaluation.cache import Generation, GenerationCache, generation_key
-from harness.spec import SpecError
-from harness.stats import seed_of
 
 
 class ContextOverflowError(SpecError):

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.evaluation.records import task_result
-from harness.provenance import collect, core_versions
-from harness.results import RunIndex, iter_samples, new_run_id, read_run, write_run
+from harness.core.errors import SpecError
+from harness.core.hashing import sha256_json
+from harness.records.provenance import collect, core_versions
+from harness.records.scores import task_result
+from harness.records.store import RunIndex, iter_samples, new_run_id, read_run, write_run
 from harness.scoring import Checker, reference_text
-from harness.spec import SpecError, sha256_json
 
 _LM_EVAL_NAME = re.compile(r"samples_(.+?)_\d{4}-\d{2}-\d{2}T[\d\-:.]+\.jsonl$")
 _OLD_METRICS = ("avg_at_k", "exact_match", "math_verify", "acc")

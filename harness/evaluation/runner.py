@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core.errors import SpecError, validation_message
 from harness.evaluation.cache import GenerationCache, endpoint_fingerprint, model_fingerprint, writable_dir
-from harness.provenance import core_versions
-from harness.results import RunIndex, new_run_id, read_run, write_run
-from harness.spec import EvalSpec, SpecError, resolve_eval, validation_message
+from harness.evaluation.spec import EvalSpec, resolve_eval
+from harness.records.provenance import core_versions
+from harness.records.store import RunIndex, new_run_id, read_run, write_run
 
 CACHE_PATH = Path(".cache") / "generations.sqlite"
 
@@ -52,7 +53,7 @@ def prepare(spec: EvalSpec, runs_dir: Path) -> tuple[dict[str, Any], GenerationC
 def _task_configs(resolved: dict[str, Any], spec: EvalSpec) -> list[dict[str, Any]]:
     from lm_eval.tasks._yaml_loader import load_yaml
 
-    from harness.benchmarks import tasks_dir
+    from harness.core.tasks import tasks_dir
 
     cfgs = []
     for task, over in resolved["tasks"].items():
@@ -67,7 +68,7 @@ def _task_configs(resolved: dict[str, Any], spec: EvalSpec) -> list[dict[str, An
 
 
 def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
-    from harness.evaluation.records import task_result
+    from harness.records.scores import task_result
     from harness.scoring import default_checker, reference_text
 
     rows = []
@@ -89,7 +90,7 @@ def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[l
 def _task_file_hashes(tasks: list[str]) -> dict[str, str]:
     import hashlib
 
-    from harness.benchmarks import tasks_dir
+    from harness.core.tasks import tasks_dir
 
     d = tasks_dir()
     shared = (d / "_default_template_yaml").read_bytes() + (d / "utils.py").read_bytes()
@@ -135,11 +136,11 @@ def run_eval(
     _quiet_third_party()
     import lm_eval
 
-    from harness import provenance
-    from harness.benchmarks import tasks_dir
+    from harness.core.tasks import tasks_dir
     from harness.evaluation.backends import make_backend
     from harness.evaluation.lm import StatbenchLM
-    from harness.spec import chat_template_text
+    from harness.evaluation.spec import chat_template_text
+    from harness.records import provenance
 
     log(f"loading {spec.backend} backend for {spec.model}")
     backend = make_backend(spec.backend, spec.model, dict(spec.backend_args))

@@ -50,17 +50,18 @@ class Executor(Protocol):
     def run(self, jobs: list[Job]) -> list[JobResult]: ...
 
 
+EXECUTORS: dict[str, tuple[str, str]] = {  # name -> (module:class, what it is); ``statbench ls executors``
+    "local": ("harness.executors.local:LocalExecutor", "subprocesses on this machine, one per job"),
+    "docker": ("harness.executors.docker:DockerExecutor", "one container per job (Docker SDK), GPUs pinned per job"),
+    "ray": ("harness.executors.ray:RayExecutor", "Ray tasks on a cluster (or a local one)"),
+}
+
+
 def make_executor(name: str, **kw: Any) -> Executor:
-    if name == "local":
-        from harness.executors.local import LocalExecutor
+    """The executor ``name`` names (``EXECUTORS``)."""
+    import importlib
 
-        return LocalExecutor(**kw)
-    if name == "docker":
-        from harness.executors.docker import DockerExecutor
-
-        return DockerExecutor(**kw)
-    if name == "ray":
-        from harness.executors.ray import RayExecutor
-
-        return RayExecutor(**kw)
-    raise ExecutorError(f"unknown executor '{name}'; valid executors: local, docker, ray")
+    if name not in EXECUTORS:
+        raise ExecutorError(f"unknown executor '{name}'; valid executors: {', '.join(EXECUTORS)}")
+    mod, cls = EXECUTORS[name][0].split(":")
+    return getattr(importlib.import_module(mod), cls)(**kw)

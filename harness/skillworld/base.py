@@ -170,7 +170,7 @@ def weights_sha256(model_dir: Path) -> str:
 
 def verify(model_dir: Path) -> dict[str, Any]:
     """Check the committed base against its recipe: the recipe hash and the weights' sha256."""
-    from harness.spec import SpecError
+    from harness.core.errors import SpecError
 
     path = Path(model_dir) / "recipe.json"
     if not path.is_file():

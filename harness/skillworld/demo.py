@@ -13,18 +13,27 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness.results import iter_samples
+from harness.recipe.methods import METHODS
+from harness.records.store import iter_samples
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "skillworld.yaml"
-ARM_LABELS = {("base", "sft"): "Base", ("uniform", "sft"): "Uniform SFT", ("stat-sel", "sft"): "STAT-Sel",
-              ("stat-syn", "sft"): "STAT-Syn", ("base", "grpo"): "GRPO", ("stat-sel", "grpo"): "STAT-Sel + GRPO",
-              ("uniform", "grpo"): "Uniform SFT + GRPO", ("stat-syn", "grpo"): "STAT-Syn + GRPO"}
+ARMS = [("base", "sft"), ("uniform", "sft"), ("stat-sel", "sft"), ("stat-syn", "sft"), ("base", "grpo"), ("stat-sel", "grpo"),
+        ("uniform", "grpo"), ("stat-syn", "grpo")]
+
+
+def arm_label(method: str, stage: str) -> str:
+    """The demo's arm name: the method's short label, "+ GRPO" after GRPO ("GRPO" alone from the base)."""
+    short = METHODS[method].short
+    return short if stage == "sft" else "GRPO" if method == "base" else f"{short} + GRPO"
+
+
+ARM_LABELS = {arm: arm_label(*arm) for arm in ARMS}
 
 
 def load_spec(seeds: list[int] | None = None):
     """The demo's experiment spec (examples/skillworld.yaml), optionally with other seeds."""
-    from harness.experiment import load_experiment
+    from harness.recipe.experiment import load_experiment
 
     return load_experiment(EXAMPLE, {"seeds": seeds} if seeds is not None else None)
 
@@ -44,7 +53,7 @@ def skill_accuracy(run_dir: Path, task: str, skills: dict[str, list[str]]) -> di
 
 def summarize(workdir: Path, spec) -> tuple[list[dict[str, Any]], str]:
     """Per arm: mean ± sd over seeds, overall and on the weak skills; and the markdown table."""
-    from harness.benchmarks import task_docs
+    from harness.core.tasks import task_docs
     from harness.skillworld.world import SKILLS, WEAK
 
     rec = json.loads((workdir / "experiment.json").read_text())

@@ -29,7 +29,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-PROMPT = "Q: {problem} A:"
 SKILLS = ("add", "sub", "max", "min", "mul", "mod", "conv")
 WEAK = ("mul", "mod", "conv")
 VERSION = 1

@@ -17,8 +17,8 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 def test_qlora_sft_then_grpo(tiny_model, tmp_path):
     pytest.importorskip("bitsandbytes", reason="pip install -e '.[gpu]'")
     from harness.adapters import grpo, sft
-    from harness.benchmarks import load_benchmark
-    from harness.experiment import GRPOSpec, SFTSpec
+    from harness.core.tasks import load_benchmark
+    from harness.recipe.experiment import GRPOSpec, SFTSpec
 
     rows = load_benchmark("math_train")[:32]
     hp = SFTSpec(method="qlora", max_steps=6, per_device_batch_size=2, grad_accum=2, learning_rates=[2e-4], max_length=512,

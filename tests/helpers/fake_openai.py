@@ -8,8 +8,8 @@ import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 
-from harness.benchmarks import task_docs
-from harness.evaluation.lm_glue import doc_to_text
+from harness.core.tasks import task_docs
+from harness.evaluation.task_hooks import doc_to_text
 from harness.scoring import reference_text
 from tests.helpers.http import serve_handler
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.evaluation.runner import run_eval, spec_from_cli
-from harness.results import RunIndex, iter_samples, read_run
+from harness.records.store import RunIndex, iter_samples, read_run
 from harness.scoring import Checker, sample_metrics
 from harness.scoring.metrics import aggregate
 from tests.helpers.cli import statbench
@@ -194,7 +194,7 @@ def test_prompt_that_does_not_fit_the_context_is_refused_before_generating(tiny_
 # ------------------------------------------------------------------------------------- rescore
 def test_rescore_a_statbench_run_lists_changed_verdicts(first_run, tmp_path):
     runs, out = first_run
-    from harness.results import write_run
+    from harness.records.store import write_run
 
     rec = read_run(out.run_dir)
     rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))

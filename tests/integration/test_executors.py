@@ -14,7 +14,7 @@ import yaml
 
 from harness.executors import ExecutorError, Job, make_executor
 from harness.executors.jobs import eval_jobs
-from harness.results import iter_samples, read_run
+from harness.records.store import iter_samples, read_run
 from tests.helpers.cli import statbench
 
 ray = pytest.importorskip("ray")
@@ -32,7 +32,7 @@ def ray_cluster():
 
 @pytest.fixture(scope="module")
 def models(tiny_model, tmp_path_factory):
-    from harness.tinymodel import build_tiny_model
+    from harness.evaluation.tinymodel import build_tiny_model
 
     return [str(tiny_model), str(build_tiny_model(tmp_path_factory.mktemp("ckpts") / "ckpt1", seed=1))]
 
@@ -103,8 +103,8 @@ def _small_spec(tmp_path: Path) -> Path:
 
 def test_pipeline_stages_as_ray_jobs_equal_the_in_process_run(ray_cluster, tmp_path):
     from harness.executors.jobs import run_pipeline
-    from harness.experiment import load_experiment
     from harness.recipe import plan
+    from harness.recipe.experiment import load_experiment
 
     exp = _small_spec(tmp_path)
     wd_ray, wd_local = tmp_path / "ray", tmp_path / "local"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.benchmarks import task_docs
-from harness.board_render import generate
+from harness.core.errors import SpecError
+from harness.core.tasks import task_docs
 from harness.evaluation.runner import run_eval, spec_from_cli
-from harness.results import write_run
-from harness.spec import SpecError
+from harness.records.store import write_run
+from harness.reporting.render import generate
 from tests.helpers.cli import statbench
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "leaderboard"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.benchmarks import TASKS
+from harness.core.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = list(TASKS)
@@ -32,7 +32,7 @@ def task_manager():
 def _evaluate(model: str, tm, tasks=ALL) -> dict:
     import lm_eval
 
-    import harness.evaluation.oracle  # noqa: F401  (registers statbench-gold / statbench-wrong)
+    import tests.helpers.oracle_lm  # noqa: F401  (registers statbench-gold / statbench-wrong)
 
     return lm_eval.simple_evaluate(model=model, tasks=tasks, task_manager=tm, log_samples=False)
 
@@ -57,7 +57,7 @@ def test_repeats_reach_the_metrics(task_manager):
     """AIME runs 64 samples under stat-paper; all 64 must reach process_results (take_first_k)."""
     import lm_eval
 
-    import harness.evaluation.oracle  # noqa: F401
+    import tests.helpers.oracle_lm  # noqa: F401
 
     out = lm_eval.simple_evaluate(model="statbench-gold", tasks=["statbench_aime24"], task_manager=task_manager,
                                   limit=2, log_samples=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.evaluation.runner import run_eval, spec_from_cli
-from harness.results import iter_samples, read_run
+from harness.records.store import iter_samples, read_run
 from tests.helpers.fake_openai import FakeModel, serve
 
 SECRET = "sk-test-do-not-log-0123456789"

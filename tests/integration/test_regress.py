@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness.evaluation.runner import run_eval, spec_from_cli
-from harness.regress import simulate
+from harness.reporting.regress import simulate
 from tests.helpers.cli import statbench
 from tests.helpers.fake_openai import FakeModel, serve
 

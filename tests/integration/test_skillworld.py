@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.benchmarks import load_benchmark
+from harness.core.errors import SpecError
+from harness.core.tasks import load_benchmark
 from harness.skillworld import world
 from harness.skillworld.base import verify
-from harness.skillworld.oracle import SkillWorldTeacher
-from harness.spec import SpecError
+from harness.skillworld.teacher import SkillWorldTeacher
 from tests.helpers.cli import statbench
 
 ROOT = Path(__file__).resolve().parents[2]

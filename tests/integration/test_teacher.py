@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.adapters.teacher import OpenAITeacher, parse_skills, tag
-from harness.experiment import TeacherSpec
-from harness.spec import SpecError
+from harness.adapters.teachers.base import parse_skills, tag
+from harness.adapters.teachers.openai import OpenAITeacher
+from harness.core.errors import SpecError
+from harness.recipe.experiment import TeacherSpec
 from tests.helpers.fake_teacher import Script, serve
 
 KEY = "sk-teacher-secret-42"

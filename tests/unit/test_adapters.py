@@ -9,9 +9,9 @@ from harness.adapters.difficulty import PRMScorer, classify, prm_rule, split_ste
 from harness.adapters.select import stat_sel, subsample, with_answers
 from harness.adapters.skills import SkillMap
 from harness.adapters.synthesize import agreeing
-from harness.decontam import check, decontaminate
-from harness.experiment import DifficultySpec, SelectSpec, load_experiment
-from harness.spec import SpecError
+from harness.core.errors import SpecError
+from harness.recipe.decontam import check, decontaminate
+from harness.recipe.experiment import DifficultySpec, SelectSpec, load_experiment
 
 
 @pytest.mark.parametrize("scores,difficult", [
@@ -56,7 +56,7 @@ def test_synthetic_solutions_must_agree():
 
 
 def test_decontamination_exact_and_ngram():
-    from harness.benchmarks import task_docs
+    from harness.core.tasks import task_docs
 
     test_problem = task_docs("statbench_math500")[0]["problem"]
     assert check(test_problem) == ("math", "exact")

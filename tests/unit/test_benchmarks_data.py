@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 
-from harness.benchmarks import TASKS, DataIntegrityError, load_benchmark, task_docs, tasks_dir
+from harness.core.errors import DataIntegrityError
+from harness.core.tasks import TASKS, load_benchmark, task_docs, tasks_dir
 
 EXPECTED = {
     "statbench_math": 5000, "statbench_math500": 500, "statbench_math_val1k": 1000, "statbench_math_test4k": 4000,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from harness import containers
+from harness.executors import containers
 from tests.helpers.cli import statbench
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.pipeline import Pipeline, Stage
-from harness.spec import SpecError
+from harness.core.errors import SpecError
+from harness.core.pipeline import Pipeline, Stage
 
 
 def _stages(calls: list[str], fail: str | None = None) -> list[Stage]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.containers import norm_name, read_pins
+from harness.executors.containers import norm_name, read_pins
 
 ROOT = Path(__file__).resolve().parents[2]
 

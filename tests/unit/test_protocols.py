@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.protocols import PROTOCOLS, ProtocolError, check_generation, get_protocol, render
+from harness.core.errors import ProtocolError
+from harness.core.protocols import PROTOCOLS, check_generation, get_protocol, render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +53,7 @@ def test_shipped_task_yamls_are_the_stat_paper_rendering():
 
 
 def test_every_shipped_board_validates():
-    from harness.leaderboard import load_board
+    from harness.reporting.board import load_board
 
     boards = sorted((ROOT / "leaderboards").glob("*/board.yaml"))
     assert len(boards) >= 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.experiment import load_experiment
 from harness.recipe import plan
+from harness.recipe.experiment import load_experiment
 
 TINY = Path(__file__).resolve().parents[2] / "examples" / "tiny.yaml"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.regress import check_comparable
+from harness.reporting.regress import check_comparable
 
 
 def _spec(protocol="stat-paper", gen=None, data=None, checker="1.0", tasks=("t1", "t2")):

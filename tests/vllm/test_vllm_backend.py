@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("vllm", reason="vLLM is not installed here; run `make test-vllm`")
 
 from harness.evaluation.runner import run_eval, spec_from_cli  # noqa: E402
-from harness.results import iter_samples  # noqa: E402
+from harness.records.store import iter_samples  # noqa: E402
 
 ENGINE = {"dtype": "float32", "max_model_len": 512, "enforce_eager": True}
 
@@ -34,7 +34,7 @@ def test_vllm_backend_end_to_end(tiny_model, tmp_path):
 
 
 def test_vllm_context_guard(tiny_model, tmp_path):
-    from harness.spec import SpecError
+    from harness.core.errors import SpecError
 
     spec = spec_from_cli(str(tiny_model), "vllm", ["statbench_gsm8k"], limit=1, max_gen_toks=500, backend_args=ENGINE)
     with pytest.raises(SpecError, match="> context 512"):

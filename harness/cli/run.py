@@ -1,0 +1,94 @@
+"""``statbench run EXPERIMENT.yaml``: the STAT recipe as a resumable DAG, in process or as jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli.common import err, fail
+
+
+def run(
+    experiment: Annotated[Path, typer.Argument(help="Experiment spec (YAML), e.g. examples/tiny.yaml.")],
+    workdir: Annotated[Path | None, typer.Option(help="Where stages, runs and the board go (default: experiments/<name>).")] = None,
+    from_stage: Annotated[str | None, typer.Option("--from", help="Rerun this stage (name or prefix) and everything after it.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan, stage hashes and a compute estimate; run nothing.")] = False,
+    executor: Annotated[str | None, typer.Option(help="Run each stage as a job: local | docker | ray (default: all in this process).")] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Run just this stage (repeatable; its dependencies must be done).")] = None,
+    image: Annotated[str, typer.Option(help="Image for --executor docker.")] = "statbench-train:latest",
+    env: Annotated[list[str] | None, typer.Option(help="Environment variable passed into containers (repeatable); "
+                                                        "the teacher's api_key_env always passes.")] = None,
+    gpus_per_job: Annotated[int | None, typer.Option(help="GPUs per stage job (default: 1 for generate/SFT/GRPO/eval stages, 0 otherwise).")] = None,
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster for --executor ray (default: start a local one).")] = None,
+) -> None:
+    """Run the STAT recipe: Stage 1, Missing-Skill-Profile, datasets, SFT, GRPO, evaluation, leaderboard."""
+    from harness.core.errors import SpecError
+    from harness.core.fileio import format_table
+    from harness.recipe.experiment import load_experiment
+
+    if executor and only:
+        fail("give --executor (run the whole plan as jobs) or --only (run one stage here), not both")
+    try:
+        spec = load_experiment(experiment)
+        from harness import recipe
+
+        wd = workdir or Path("experiments") / spec.name
+        spec = spec.with_workdir(wd, experiment.resolve().parent)
+        pipe = recipe.plan(spec, wd, build_student=not dry_run)
+        if dry_run:
+            rows = [[d["stage"], d["kind"], d["hash"], d["status"], ", ".join(f"{k}={v}" for k, v in d.items()
+                     if k not in ("stage", "kind", "hash", "status", "deps") and v)] for d in pipe.describe()]
+            print(format_table(["stage", "kind", "hash", "status", "estimate"], rows, right=False))
+            est = recipe.estimate(spec, pipe)
+            print("compute estimate: " + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items()))
+            if recipe.student_path(spec, build=False) is None and spec.student.build_tiny_seed is None:
+                print(f"note: the student {spec.student.model} is not available locally; download it before running "
+                      "(stage hashes that depend on it are provisional)")
+            return
+        recipe.check_ready(spec)
+    except SpecError as e:
+        fail(e)
+
+    def progress(stage, i, n, status):
+        err.print(f"[{i + 1}/{n}] {stage.name:<36} {status}")
+
+    try:
+        if executor:
+            summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, executor, image, env or [], gpus_per_job,
+                                       ray_address)
+        else:
+            summary = pipe.run(from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only)
+    except SpecError as e:
+        fail(e)
+    except RuntimeError as e:
+        fail(e, 1)
+    if only:
+        return  # one stage of a larger run (an executor's job): the driver writes the record
+    out = recipe.write_record(spec, pipe, summary, experiment)
+    board = wd / "board" / "README.md"
+    if board.is_file():
+        text = board.read_text()
+        print(text[text.index("\n|"):].split("\n\n")[0].strip())
+    err.print(f"experiment record: {out}; board: {wd / 'board'}")
+
+
+def _run_on_executor(spec, pipe, experiment: Path, wd: Path, from_stage, name, image, env, gpus, ray_address) -> dict:
+    from harness.executors import ExecutorError, make_executor
+    from harness.executors.jobs import run_pipeline
+    from harness.recipe import student_path
+
+    allow = [*env, spec.teacher.api_key_env] if spec.teacher.api_key_env else list(env)
+    student = student_path(spec, build=False)
+    mounts = (str(Path(student).resolve()),) if student and Path(student).exists() else ()
+    ex = make_executor(name, image=image, env_allow=allow, address=ray_address)  # ExecutorError: one line, exit 1
+    results = run_pipeline(pipe, ex, experiment, wd, from_stage, gpus, mounts, log=lambda m: err.print(m))
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        tail = r.log_tail.strip().splitlines()[-8:]
+        err.print(f"--- {r.job.name} failed (exit {r.returncode}); last lines:\n" + "\n".join(f"    {x}" for x in tail))
+    if failed or pipe.todo():
+        raise ExecutorError(f"{len(failed)} stage job(s) failed and {len(pipe.todo())} stage(s) are not done; fix and "
+                            "rerun the same command (finished stages are kept)")
+    return pipe.summary()

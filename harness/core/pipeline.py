@@ -1,0 +1,191 @@
+"""Runs stages as a DAG with content-addressed, atomic, resumable outputs.
+
+Each stage's output directory is named by a hash of (stage name, kind, version, config, the hashes of
+the stages it depends on): ``<workdir>/stages/<name>-<hash16>/``. A stage is assembled in a temp directory
+and renamed into place with its ``done.json``, so a directory that exists is complete, and a rerun skips
+it. ``--from STAGE`` reruns that stage and everything downstream (the old output is kept until the new
+one is complete). ``waves()`` groups what is left so an executor (harness/executors/) can run a wave's
+stages side by side as separate ``statbench run --only STAGE`` jobs. Long stages (SFT, GRPO) also get a persistent scratch directory, ``<workdir>/work/…``,
+for trainer checkpoints, so a killed run resumes inside the stage.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.core.errors import SpecError
+from harness.core.hashing import sha256_json
+
+
+@dataclass
+class Stage:
+    name: str
+    kind: str
+    config: dict[str, Any]
+    deps: list[str]
+    fn: Callable[[Ctx], dict[str, Any]]
+    version: int = 1
+    gpus: int = 0  # what an executor reserves when it runs this stage as a job
+    estimate: dict[str, Any] = field(default_factory=dict)
+    hash: str = ""
+
+    def dir_name(self) -> str:
+        return f"{self.name.replace('/', '--')}-{self.hash[:16]}"
+
+
+@dataclass
+class Ctx:
+    stage: Stage
+    workdir: Path
+    out: Path  # write outputs here (a temp dir, renamed into place on success)
+    work: Path  # persistent scratch (trainer checkpoints) that survives a kill
+    inputs: dict[str, Path]  # dep name -> its completed output directory
+    log: Callable[[str], None]
+    shared: dict[str, Any]
+
+
+class Pipeline:
+    def __init__(self, stages: list[Stage], workdir: Path):
+        self.workdir = Path(workdir)
+        self.stages = {s.name: s for s in stages}
+        if len(self.stages) != len(stages):
+            raise SpecError("duplicate stage names in the plan")
+        self.order = self._toposort(stages)
+        for s in self.order:
+            missing = [d for d in s.deps if d not in self.stages]
+            if missing:
+                raise SpecError(f"stage {s.name}: unknown dependency {', '.join(missing)}")
+            s.hash = sha256_json([s.name, s.kind, s.version, s.config, [self.stages[d].hash for d in s.deps]])
+
+    @staticmethod
+    def _toposort(stages: list[Stage]) -> list[Stage]:
+        by = {s.name: s for s in stages}
+        done: dict[str, int] = {}
+        order: list[Stage] = []
+
+        def visit(s: Stage, path: tuple[str, ...]) -> None:
+            if done.get(s.name) == 2:
+                return
+            if done.get(s.name) == 1:
+                raise SpecError(f"dependency cycle: {' -> '.join((*path, s.name))}")
+            done[s.name] = 1
+            for d in s.deps:
+                if d in by:
+                    visit(by[d], (*path, s.name))
+            done[s.name] = 2
+            order.append(s)
+
+        for s in stages:
+            visit(s, ())
+        return order
+
+    def out_dir(self, s: Stage) -> Path:
+        return self.workdir / "stages" / s.dir_name()
+
+    def is_done(self, s: Stage) -> bool:
+        return (self.out_dir(s) / "done.json").is_file()
+
+    def forced(self, start: str | None) -> set[str]:
+        if not start:
+            return set()
+        seeds = {n for n in self.stages if n == start or n.startswith(start.rstrip("/") + "/")}
+        if not seeds:
+            raise SpecError(f"--from {start}: no such stage; stages: {', '.join(s.name for s in self.order)}")
+        out = set(seeds)
+        for s in self.order:  # topological order: one pass propagates downstream
+            if any(d in out for d in s.deps):
+                out.add(s.name)
+        return out
+
+    def todo(self, start: str | None = None) -> list[Stage]:
+        forced = self.forced(start)
+        return [s for s in self.order if s.name in forced or not self.is_done(s)]
+
+    def waves(self, start: str | None = None) -> list[list[Stage]]:
+        """The stages still to run, grouped so that every stage's dependencies are done or in an earlier wave:
+        an executor runs one wave's stages side by side."""
+        todo = {s.name for s in self.todo(start)}
+        level: dict[str, int] = {}
+        for s in self.order:
+            if s.name in todo:
+                level[s.name] = 1 + max((level[d] for d in s.deps if d in todo), default=-1)
+        waves: list[list[Stage]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+        for s in self.order:
+            if s.name in level:
+                waves[level[s.name]].append(s)
+        return waves
+
+    def run(self, start: str | None = None, log: Callable[[str], None] = print,
+            progress: Callable[[Stage, int, int, str], None] | None = None,
+            only: list[str] | None = None) -> dict[str, Any]:
+        """Run what is not done (``start``: rerun it and downstream). ``only``: run exactly these stages
+        (always rerun), whose dependencies must be done already; this is how an executor runs one stage as a job."""
+        if only:
+            unknown = [n for n in only if n not in self.stages]
+            if unknown:
+                raise SpecError(f"--only {', '.join(unknown)}: no such stage; stages: {', '.join(s.name for s in self.order)}")
+            for n in only:
+                missing = [d for d in self.stages[n].deps if not self.is_done(self.stages[d]) and d not in only]
+                if missing:
+                    raise SpecError(f"--only {n}: dependency {', '.join(missing)} is not done yet; run it first")
+            forced = set(only)
+        else:
+            forced = self.forced(start)
+        shared: dict[str, Any] = {}
+        summary: dict[str, Any] = {}
+        for i, s in enumerate(self.order):
+            if only and s.name not in forced:
+                continue
+            if self.is_done(s) and s.name not in forced:
+                summary[s.name] = self._done_summary(s)
+                if progress:
+                    progress(s, i, len(self.order), "cached")
+                continue
+            if progress:
+                progress(s, i, len(self.order), "running")
+            summary[s.name], seconds = self._run_stage(s, log, shared)
+            if progress:
+                progress(s, i, len(self.order), f"done in {seconds:.0f}s")
+        return summary
+
+    def summary(self) -> dict[str, Any]:
+        """The summaries of the stages that are done (after an executor ran them as jobs)."""
+        return {s.name: self._done_summary(s) for s in self.order if self.is_done(s)}
+
+    def _done_summary(self, s: Stage) -> dict[str, Any]:
+        return json.loads((self.out_dir(s) / "done.json").read_text())["summary"]
+
+    def _run_stage(self, s: Stage, log: Callable[[str], None], shared: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        out = self.out_dir(s)
+        tmp = out.with_name(f".tmp-{out.name}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        work = self.workdir / "work" / out.name
+        ctx = Ctx(s, self.workdir, tmp, work, {d: self.out_dir(self.stages[d]) for d in s.deps}, log, shared)
+        t0 = time.perf_counter()
+        try:
+            result = s.fn(ctx) or {}
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        record = {"stage": s.name, "kind": s.kind, "hash": s.hash, "config": s.config, "deps": s.deps,
+                  "summary": result, "seconds": round(time.perf_counter() - t0, 2)}
+        (tmp / "done.json").write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
+        old = out.with_name(f".old-{out.name}")
+        if out.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)  # checkpoints are only needed until the stage completes
+        return result, record["seconds"]
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [{"stage": s.name, "kind": s.kind, "hash": s.hash[:16], "deps": s.deps,
+                 "status": "done" if self.is_done(s) else "todo", **s.estimate} for s in self.order]

@@ -1,0 +1,173 @@
+"""Container images: build and list them (``docker buildx``), pin the base by digest, and ``statbench doctor``.
+
+Without a Docker engine every command fails with one sentence that says so, never a traceback. The
+image installs only ``containers/requirements-gpu.lock`` (hash-checked), generated from pyproject.toml by
+``tools/lock_gpu.py``; tests keep the lock, pyproject and the CPU CI lock on the same pins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "containers" / "Dockerfile"
+LOCK = ROOT / "containers" / "requirements-gpu.lock"
+PLACEHOLDER = "sha256:" + "0" * 64
+_BASE_ARG = re.compile(r"^ARG CUDA_BASE=(\S+)$", re.M)
+
+
+class ContainerError(RuntimeError):
+    """A container operation that cannot run here, in one sentence."""
+
+
+def base_image(dockerfile: Path | None = None) -> str:
+    dockerfile = dockerfile or DOCKERFILE
+    m = _BASE_ARG.search(dockerfile.read_text())
+    if not m:
+        raise ContainerError(f"{dockerfile}: no `ARG CUDA_BASE=...` line")
+    return m.group(1)
+
+
+def lock_sha256() -> str:
+    return hashlib.sha256(LOCK.read_bytes()).hexdigest()
+
+
+def _docker(*args: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def engine_error(need_buildx: bool = True) -> str | None:
+    """None when a Docker engine (and buildx) is usable, else the reason in one sentence."""
+    if not shutil.which("docker"):
+        return "the docker CLI is not installed"
+    try:
+        info = _docker("info", "--format", "{{.ServerVersion}}")
+    except subprocess.TimeoutExpired:
+        return "the Docker engine did not answer within 20 s"
+    if info.returncode != 0:
+        return "no Docker engine is reachable (`docker info` failed: " + (info.stderr.strip().splitlines() or ["?"])[-1][:120] + ")"
+    if need_buildx and _docker("buildx", "version").returncode != 0:
+        return "docker buildx is not installed (the BuildKit plugin builds the multi-target image)"
+    return None
+
+
+def default_tags(target: str) -> list[str]:
+    """``statbench-<target>:<version>`` and ``:latest`` (what the docker executor runs by default)."""
+    from harness.records.provenance import statbench_version
+
+    return [f"statbench-{target}:{statbench_version()}", f"statbench-{target}:latest"]
+
+
+def build_command(target: str, tags: list[str], push: bool = False) -> list[str]:
+    from harness.records.provenance import git_sha, statbench_version
+
+    return ["docker", "buildx", "build", "--file", str(DOCKERFILE), "--target", target,
+            *[x for t in tags for x in ("--tag", t)],
+            "--build-arg", f"GIT_SHA={git_sha() or 'unknown'}", "--build-arg", f"LOCK_SHA256={lock_sha256()}",
+            "--build-arg", f"VERSION={statbench_version()}", "--push" if push else "--load", str(ROOT)]
+
+
+def build(target: str, tags: list[str], push: bool = False) -> int:
+    reason = engine_error()
+    if reason:
+        raise ContainerError(f"cannot build: {reason}")
+    if base_image().endswith(PLACEHOLDER):
+        raise ContainerError(f"{DOCKERFILE}: the CUDA base is not pinned yet (placeholder digest); run "
+                             "`statbench containers pin-base` on a machine that can reach the registry")
+    return subprocess.run(build_command(target, tags, push)).returncode
+
+
+def images() -> list[str]:
+    reason = engine_error(need_buildx=False)
+    if reason:
+        raise ContainerError(f"cannot list images: {reason}")
+    out = _docker("images", "--filter", "label=org.opencontainers.image.title=statbench",
+                  "--format", "{{.Repository}}:{{.Tag}}  {{.ID}}  {{.CreatedSince}}  {{.Size}}")
+    return [line for line in out.stdout.splitlines() if line.strip()]
+
+
+def pin_base(tag: str | None = None) -> str:
+    """Resolve the base tag to its manifest digest (needs registry access) and write it into the Dockerfile."""
+    ref = tag or base_image().split("@")[0]
+    if not shutil.which("docker") or _docker("buildx", "version").returncode != 0:
+        raise ContainerError("cannot resolve the digest: docker buildx is not installed (it reads the registry)")
+    out = _docker("buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}", timeout=120)
+    if out.returncode != 0:
+        raise ContainerError(f"cannot resolve {ref}: {(out.stderr.strip().splitlines() or ['?'])[-1][:160]}")
+    digest = json.loads(out.stdout)["digest"]
+    text = DOCKERFILE.read_text()
+    DOCKERFILE.write_text(_BASE_ARG.sub(f"ARG CUDA_BASE={ref}@{digest}", text, count=1))
+    return f"{ref}@{digest}"
+
+
+def doctor() -> list[tuple[str, bool, str]]:
+    """Self-check: versions, CUDA, the checker on three pairs (one must time out), the installed pins."""
+    import os
+    import sys
+
+    from harness.records.provenance import package_version, statbench_version
+
+    checks: list[tuple[str, bool, str]] = [("python", sys.version_info[:2] == (3, 11), sys.version.split()[0]),
+                                           ("statbench", True, statbench_version())]
+    for pkg in ("torch", "transformers", "trl", "lm-eval", "math-verify", "vllm", "ray"):
+        v = package_version(pkg)
+        checks.append((pkg, v is not None or pkg in ("vllm", "ray"), v or "not installed"))
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) if cuda else "none"
+        checks.append(("cuda", True, f"available={cuda} torch.version.cuda={torch.version.cuda} devices={names}"))
+    except ImportError:
+        checks.append(("cuda", False, "torch is not importable"))
+    from harness.scoring import Checker, checker_version
+
+    c = Checker(workers=1, timeout=3.0)
+    try:
+        v = c.grade_many([("so \\boxed{27}", 27.0), ("\\boxed{(x+1)^2}", "x^2+2x+1"), ("\\boxed{10^{10^{10}}}", "5")])
+    finally:
+        c.close()
+    ok = [x.correct for x in v] == [True, True, False] and v[2].status == "timeout"
+    checks.append(("checker", ok, f"{checker_version()}; statuses {[x.status for x in v]}"))
+    checks.append(_pins_check(os.environ.get("STATBENCH_LOCK_SHA256")))
+    if os.environ.get("STATBENCH_IMAGE_DIGEST") or os.environ.get("STATBENCH_LOCK_SHA256"):
+        checks.append(("image", True, f"digest={os.environ.get('STATBENCH_IMAGE_DIGEST')} git={os.environ.get('STATBENCH_GIT_SHA')}"))
+    return checks
+
+
+def _pins_check(image_lock_sha: str | None) -> tuple[str, bool, str]:
+    """Installed versions vs the lock this environment was made from (the GPU lock in the image, else CI's)."""
+    from importlib.metadata import distributions
+
+    lock = LOCK if image_lock_sha else ROOT / "constraints.txt"
+    if not lock.is_file():
+        return ("pins", True, "no lock file next to the code (installed as a package)")
+    want = {n: v.split("+")[0] for n, v in read_pins(lock).items()}
+    have = {norm_name(d.metadata["Name"]): d.version.split("+")[0] for d in distributions()}
+    off = [f"{n} {have[n]} (lock {v})" for n, v in sorted(want.items()) if n in have and have[n] != v]
+    name = "pins (image lock)" if image_lock_sha else "pins (CPU lock)"
+    return (name, not off, "all installed versions match " + lock.name if not off else "; ".join(off[:8]))
+
+
+def norm_name(name: str) -> str:
+    """A distribution name in PEP 503 normal form (``Math_Verify`` -> ``math-verify``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_pins(path: Path) -> dict[str, str]:
+    """``name==version`` lines of a lock or constraints file, by normalised name (hash lines are skipped)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        if m := re.match(r"^([A-Za-z0-9_.\-]+)==([^\s\\;]+)", line):
+            pins[norm_name(m[1])] = m[2]
+    return pins
+
+
+def summary(checks: list[tuple[str, bool, str]]) -> dict[str, Any]:
+    return {"ok": all(ok for _, ok, _ in checks), "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]}

@@ -1,0 +1,2 @@
+"""Reporting: leaderboards (``board.py`` builds, ``render.py`` writes markdown/CSV/HTML) and the regression gate
+(``regress.py``). Everything here reads run records only."""

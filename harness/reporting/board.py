@@ -1,0 +1,250 @@
+"""Leaderboards: ``statbench leaderboard BOARD`` -> README.md, table.csv, index.html (byte-stable).
+
+A board is ``leaderboards/<board>/board.yaml``: rows (grouped, e.g. SFT / SFT+GRPO) select runs from the
+index by model glob, labels and seeds; columns are tasks; one protocol. A cell pools the matching runs
+(one per seed, the latest) per problem, and its 95 % CI is a bootstrap over problems (for avg@k the
+problem's mean over its samples is resampled, never single samples). A row missing a run or a task is an
+explicit gap, never a zero. The paper's reported numbers can be shown as separate, marked rows; they
+never enter computed averages.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.core import stats
+from harness.core.errors import SpecError, validation_message
+from harness.core.protocols import get_protocol
+from harness.core.tasks import TASKS, read_bundled
+from harness.records.scores import per_problem_scores
+from harness.records.store import RunIndex, read_run
+
+
+class RowSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    label: str
+    model: str | None = None  # glob on the run's model path
+    labels: dict[str, str] = {}
+    seeds: list[int] | None = None
+    runs: list[str] | None = None  # explicit run ids (override the other selectors)
+
+
+class GroupSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    rows: list[RowSpec]
+
+
+class BoardSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    description: str = ""
+    protocol: str = "stat-paper"
+    columns: list[str] = Field(min_length=1)
+    base: str | None = None
+    groups: list[GroupSpec]
+    reference_model: str | None = None  # show the paper's reported rows for this student
+    skills_task: str | None = None  # a MATH-based column whose problems carry skill labels
+    subsets: dict[str, str] = {}  # id-list columns (e.g. statbench_mathd) -> the registered task they subset
+
+    def family(self, task: str) -> str:
+        return TASKS[self.subsets.get(task, task)].family
+
+
+def load_board(path: Path) -> tuple[BoardSpec, Path]:
+    """``path`` is a board folder or its board.yaml; errors name the file and the key."""
+    folder = path if path.is_dir() else path.parent
+    f = folder / "board.yaml"
+    if not f.is_file():
+        raise SpecError(f"{f}: no board.yaml")
+    try:
+        raw = yaml.safe_load(f.read_text())
+        board = BoardSpec.model_validate(raw)
+    except yaml.YAMLError as e:
+        raise SpecError(f"{f}: invalid YAML ({e})") from e
+    except ValidationError as e:
+        raise SpecError(f"{f}: {validation_message(e)}") from None
+    get_protocol(board.protocol)
+    unknown = [c for c in board.columns + ([board.skills_task] if board.skills_task else [])
+               if c not in TASKS and c not in board.subsets]
+    if unknown:
+        raise SpecError(f"{f}: columns: unknown task(s) {', '.join(unknown)}")
+    if board.skills_task and board.skills_task not in board.columns:
+        raise SpecError(f"{f}: skills_task '{board.skills_task}' must also be one of the board's columns")
+    ids = [r.id for g in board.groups for r in g.rows]
+    if len(set(ids)) != len(ids):
+        raise SpecError(f"{f}: row ids must be unique")
+    if board.base and board.base not in ids:
+        raise SpecError(f"{f}: base: '{board.base}' is not a row id ({', '.join(ids)})")
+    return board, folder
+
+
+@dataclass
+class Cell:
+    row: str
+    task: str
+    value: float | None = None
+    ci: tuple[float, float] | None = None
+    n: int = 0
+    k: int = 0
+    seeds: int = 0
+    runs: list[str] = field(default_factory=list)
+    per_problem: dict[str, float] = field(default_factory=dict)
+    delta: float | None = None
+    delta_ci: tuple[float, float] | None = None
+
+
+def _select(row: RowSpec, runs: list[dict[str, Any]], protocol: str) -> list[dict[str, Any]]:
+    if row.runs:
+        return [r for r in runs if r["run_id"] in row.runs]
+    chosen: dict[Any, dict[str, Any]] = {}
+    for r in runs:  # ordered by creation: later runs of the same seed replace earlier ones
+        if r["protocol"] != protocol or r["kind"] not in ("eval", "rescore"):
+            continue
+        if row.model and not fnmatch.fnmatch(r["model"] or "", row.model):
+            continue
+        if any(r["labels"].get(k) != v for k, v in row.labels.items()):
+            continue
+        if row.seeds is not None and r["seed"] not in row.seeds:
+            continue
+        chosen[r["seed"]] = r
+    return [chosen[s] for s in sorted(chosen, key=lambda s: (s is None, s))]
+
+
+@dataclass
+class Board:
+    spec: BoardSpec
+    folder: Path
+    cells: dict[tuple[str, str], Cell]
+    avg: dict[str, tuple[float | None, tuple[float, float] | None, float | None]]  # row -> (avg, ci, delta avg)
+    reported: list[dict[str, Any]]
+    skills: dict[str, Any] | None
+
+
+def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
+    runs = RunIndex(runs_dir).runs() if Path(runs_dir).is_dir() else []
+    protocol = get_protocol(spec.protocol)
+    rows = [r for g in spec.groups for r in g.rows]
+    cells: dict[tuple[str, str], Cell] = {}
+    for row in rows:
+        selected = [(r, read_run(Path(r["path"]))["results"]) for r in _select(row, runs, spec.protocol)]
+        for task in spec.columns:
+            metric = protocol.sampling(spec.family(task)).primary_metric
+            cell = Cell(row.id, task)
+            vectors = []
+            for r, results in selected:
+                if task in results:
+                    vec, k = per_problem_scores(Path(r["path"]), task, metric)
+                    vectors.append(vec)
+                    cell.runs.append(r["run_id"])
+                    cell.k = k
+            if vectors:
+                common = sorted(set.intersection(*(set(v) for v in vectors)))
+                cell.per_problem = {d: float(np.mean([v[d] for v in vectors])) for d in common}
+                x = np.array([cell.per_problem[d] for d in common])
+                cell.value, cell.n, cell.seeds = float(x.mean()), len(x), len(vectors)
+                cell.ci = stats.ci(x, seed=stats.seed_of(row.id, task))
+            cells[(row.id, task)] = cell
+    if spec.base:
+        for row in rows:
+            for task in spec.columns:
+                c, b = cells[(row.id, task)], cells[(spec.base, task)]
+                common = sorted(set(c.per_problem) & set(b.per_problem))
+                if row.id != spec.base and common:
+                    d = np.array([c.per_problem[p] - b.per_problem[p] for p in common])
+                    c.delta, c.delta_ci = float(d.mean()), stats.ci(d, seed=stats.seed_of("delta", row.id, task))
+    means = {row.id: _row_average(spec, cells, row.id) for row in rows}
+    base = means[spec.base] if spec.base else None
+    avg = {r: (None, None, None) if m is None else (*m, m[0] - base[0] if base and r != spec.base else None)
+           for r, m in means.items()}
+    return Board(spec, folder, cells, avg, _reported(spec), _skills(spec, rows, cells))
+
+
+def _row_average(spec: BoardSpec, cells: dict, row: str) -> tuple[float, tuple[float, float]] | None:
+    """The row's mean over the columns and its bootstrap CI; None if any column is a gap."""
+    cs = [cells[(row, t)] for t in spec.columns]
+    if any(c.value is None for c in cs):
+        return None
+    reps = np.mean([stats.bootstrap_means(np.array(list(c.per_problem.values())), seed=stats.seed_of("avg", row, c.task))
+                    for c in cs], axis=0)
+    return float(np.mean([c.value for c in cs])), stats.percentile_ci(reps)
+
+
+def _reported(spec: BoardSpec) -> list[dict[str, Any]]:
+    if not spec.reference_model:
+        return []
+    rows = list(csv.DictReader(io.StringIO(read_bundled("stat_paper_results"))))
+    out = []
+    for r in rows:
+        if r["model"] != spec.reference_model:
+            continue
+        vals = {t: float(r[TASKS[t].paper_column]) / 100 for t in spec.columns if TASKS.get(t) and TASKS[t].paper_column}
+        out.append({"stage": r["stage"], "method": r["method"], "values": vals, "avg": float(r["avg"]) / 100})
+    if not out:
+        raise SpecError(f"reference_model '{spec.reference_model}' is not in the paper's results "
+                        f"({', '.join(sorted({r['model'] for r in rows}))})")
+    return out
+
+
+def skill_names() -> dict[str, str]:
+    """AdaptMI skill id -> the paper's display name (stat_paper_skill_list.json)."""
+    data = json.loads(read_bundled("stat_paper_skill_list"))
+    return {s["adaptmi_prompt_name"]: s["paper_name"] for subj in data["subjects"].values() for s in subj}
+
+
+def _skills(spec: BoardSpec, rows: list[RowSpec], cells: dict) -> dict[str, Any] | None:
+    task = spec.skills_task
+    if not task:
+        return None
+    from harness.core.tasks import task_docs
+
+    labels = {str(d["id"]): d.get("skills") or [] for d in task_docs(task)}
+    names = skill_names()
+    acc: dict[str, dict[str, tuple[float, int]]] = {}
+    fails: dict[str, dict[str, int]] = {}
+    for row in rows:
+        by_skill: dict[str, list[float]] = {}
+        for doc, v in cells[(row.id, task)].per_problem.items():
+            for s in labels.get(doc, []):
+                by_skill.setdefault(s, []).append(v)
+        acc[row.id] = {s: (float(np.mean(v)), len(v)) for s, v in by_skill.items()}
+        fails[row.id] = {s: int(sum(x < 0.5 for x in v)) for s, v in by_skill.items()}
+    skills = sorted({s for a in acc.values() for s in a}, key=lambda s: (-max(a.get(s, (0, 0))[1] for a in acc.values()), s))
+    return {"task": task, "skills": skills, "names": {s: names.get(s, s.replace("_", " ")) for s in skills},
+            "accuracy": acc, "failures": fails}
+
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}"
+
+
+def to_csv(board: Board) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["group", "row", "label", "task", "value", "ci_low", "ci_high", "delta_vs_base", "delta_ci_low",
+                "delta_ci_high", "n", "k", "seeds", "runs", "status"])
+    for g in board.spec.groups:
+        for r in g.rows:
+            for t in board.spec.columns:
+                c = board.cells[(r.id, t)]
+                fmt = lambda x: "" if x is None else f"{x:.6f}"  # noqa: E731
+                w.writerow([g.name, r.id, r.label, t, fmt(c.value), fmt(c.ci and c.ci[0]), fmt(c.ci and c.ci[1]),
+                            fmt(c.delta), fmt(c.delta_ci and c.delta_ci[0]), fmt(c.delta_ci and c.delta_ci[1]),
+                            c.n, c.k, c.seeds, ";".join(c.runs), "ok" if c.value is not None else "no run"])
+    for rep in board.reported:
+        for t in board.spec.columns:
+            v = rep["values"].get(t)
+            w.writerow([f"reported: {rep['stage']}", "", rep["method"], t, "" if v is None else f"{v:.6f}", "", "", "", "",
+                        "", "", "", "", "", "reported" if v is not None else "not reported"])
+    return out.getvalue()
