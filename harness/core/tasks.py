@@ -1,4 +1,4 @@
-"""Bundled benchmark data: the task registry and a loader that verifies sha256 before use.
+"""The task registry (``tasks/registry.yaml``) and the bundled data loader, which verifies sha256 before use.
 
 Data lives in ``tasks/data/`` (one normalized JSONL per benchmark, built by ``tools/build_data.py``) with
 ``MANIFEST.json`` recording each file's sha256, source and license. Every load checks the hash; a
@@ -15,27 +15,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from harness.core.errors import DataIntegrityError
 
-SKILLWORLD_PROMPT = "Q: {problem} A:"  # the skill world's tiny character-level students
 
-
-PROMPT_VERSION = 1
-PROMPT = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
-# data sets with their own prompt format (the skill world's tiny character-level students)
-DATA_PROMPTS = {name: SKILLWORLD_PROMPT for name in ("skillworld_train", "skillworld_val", "skillworld_test", "skillworld_replay")}
-
-
-def prompt_for(data: str, problem: str) -> str:
-    """The prompt a problem from ``data`` is asked with, in evaluation and in training alike."""
-    return DATA_PROMPTS.get(data, PROMPT).format(problem=problem)
+def tasks_dir() -> Path:
+    """The ``tasks/`` directory (``STATBENCH_TASKS_DIR`` overrides the checkout's own)."""
+    env = os.environ.get("STATBENCH_TASKS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "tasks"
 
 
 @dataclass(frozen=True)
 class TaskDef:
-    """One statbench lm-eval task: which data, which id subset, which protocol family."""
+    """One statbench lm-eval task (an entry of ``tasks/registry.yaml``)."""
 
-    data: str
+    data: str  # a MANIFEST.json entry under tasks/data
     family: str  # math | amc | aime  (protocol presets differ by family)
     ids: str | None = None  # file under tasks/data listing the ids to keep
     description: str = ""
@@ -44,58 +39,35 @@ class TaskDef:
     paper_column: str | None = None  # column of the STAT paper's results table (stat_paper_results.csv)
 
 
-# The explicit registry. MATH^D (model-specific difficult subset of math_test4k) is registered per
-# student by the STAT pipeline as an id-list task over "math" (see tasks/README.md).
-TASKS: dict[str, TaskDef] = {
-    "statbench_math": TaskDef("math", "math", description="MATH test, all 5,000 problems", short="MATH"),
-    "statbench_math500": TaskDef("math500", "math", description="MATH-500 (PRM800K test split)", short="MATH500"),
-    "statbench_math_val1k": TaskDef("math", "math", "splits/math_val1k.txt", "MATH test: the paper-style 1k validation split", short="MATH-val1k"),
-    "statbench_math_test4k": TaskDef("math", "math", "splits/math_test4k.txt", "MATH test: the paper-style 4k test split", short="MATH-4k", paper_column="math"),
-    "statbench_aime24": TaskDef("aime24", "aime", description="AIME 2024 I+II, 30 problems", short="AIME24", paper_column="aime2024_pass64"),
-    "statbench_aime25": TaskDef("aime25", "aime", description="AIME 2025 I+II, 30 problems", short="AIME25", paper_column="aime2025_pass64"),
-    "statbench_amc23": TaskDef("amc23", "amc", description="AMC 2023, the 40-problem set (float answers)", short="AMC23", paper_column="amc23_avg64"),
-    "statbench_gsm8k": TaskDef("gsm8k", "math", description="GSM8K test, 1,319 problems", short="GSM8K", paper_column="gsm8k"),
-    "statbench_math_perturb_simple": TaskDef("math_perturb_simple", "math", description="MATH-P-Simple, 279", short="MATH-P-Simple", paper_column="math_perturb_simple"),
-    "statbench_math_perturb_hard": TaskDef("math_perturb_hard", "math", description="MATH-P-Hard, 279", short="MATH-P-Hard", paper_column="math_perturb_hard"),
-    "statbench_minerva272": TaskDef("minerva272", "math", description="Minerva Math (MIT OCW), 272", short="Minerva"),
-    "statbench_olympiadbench": TaskDef("olympiadbench", "math", description="OlympiadBench OE_TO_maths_en_COMP, 675", short="OlympiadB"),
-    # the skill world (harness/skillworld): small fact tables, so train and test share facts by design
-    "statbench_skillworld": TaskDef("skillworld_test", "math", description="skill world test, 300 per type", decontam=False, short="Skill world"),
-    "statbench_skillworld_val": TaskDef("skillworld_val", "math", description="skill world validation, 40 per type", decontam=False, short="Skill world (val)"),
-}
+def _load_registry() -> dict[str, Any]:
+    path = tasks_dir() / "registry.yaml"
+    try:
+        reg = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tasks = {name: TaskDef(**fields) for name, fields in reg["tasks"].items()}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
+        raise DataIntegrityError(f"{path}: cannot read the task registry ({type(e).__name__}: {e})") from e
+    return {**reg, "tasks": tasks}
 
 
-# Per-student subsets registered by the STAT pipeline (id lists over a registered task); only their board names live here.
-SUBSET_SHORT = {"statbench_mathd": "MATH^D"}
+_REGISTRY = _load_registry()
+PROMPT_VERSION: int = _REGISTRY["prompt_version"]
+PROMPTS: dict[str, str] = _REGISTRY["prompts"]
+PROMPT = PROMPTS[_REGISTRY["default_prompt"]]
+DATA_PROMPTS: dict[str, str] = {data: PROMPTS[name] for data, name in _REGISTRY["data_prompts"].items()}
+TASKS: dict[str, TaskDef] = _REGISTRY["tasks"]
+SUITES: dict[str, list[str]] = _REGISTRY["suites"]
+SUBSET_SHORT: dict[str, str] = {name: sub["short"] for name, sub in (_REGISTRY.get("subsets") or {}).items()}
+
+
+def prompt_for(data: str, problem: str) -> str:
+    """The prompt a problem from ``data`` is asked with, in evaluation and in training alike."""
+    return DATA_PROMPTS.get(data, PROMPT).format(problem=problem)
 
 
 def short_name(task: str) -> str:
     """A task's column header (its ``short`` name; subsets and unknown names as given)."""
     td = TASKS.get(task)
     return (td.short if td and td.short else None) or SUBSET_SHORT.get(task, task)
-
-
-# Named task lists for ``statbench eval --suite``.
-SUITES: dict[str, list[str]] = {
-    # the STAT paper's columns that are bundled here (MATH^D is per student, MATH^2 is not public)
-    "stat-paper": [
-        "statbench_math_test4k", "statbench_gsm8k", "statbench_amc23", "statbench_math_perturb_simple",
-        "statbench_math_perturb_hard", "statbench_aime24", "statbench_aime25",
-    ],
-    # the usual reasoning-model table
-    "reasoning": [
-        "statbench_math500", "statbench_aime24", "statbench_aime25", "statbench_amc23",
-        "statbench_minerva272", "statbench_olympiadbench", "statbench_gsm8k",
-    ],
-    "smoke": ["statbench_math500", "statbench_gsm8k"],
-    "skillworld": ["statbench_skillworld"],
-}
-
-
-def tasks_dir() -> Path:
-    """The ``tasks/`` directory (``STATBENCH_TASKS_DIR`` overrides the checkout's own)."""
-    env = os.environ.get("STATBENCH_TASKS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "tasks"
 
 
 def _data_dir(data_dir: Path | None) -> Path:

@@ -29,6 +29,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.core.tasks import PROMPTS
+
+PROMPT = PROMPTS["skillworld"]  # the task registry's prompt for the skill world (tasks/registry.yaml)
+
 SKILLS = ("add", "sub", "max", "min", "mul", "mod", "conv")
 WEAK = ("mul", "mod", "conv")
 VERSION = 1
