@@ -5,7 +5,7 @@
     student/test ─┴ difficulty ┴─ msp ─┘                                                     └─ grpo/<method>/s* ─ eval/<method>/grpo/s*
                                                                        (base: the student itself)          └──────── board
 
-The stage functions live in harness/recipe_stages.py; this module wires them, estimates compute for
+The stage functions live in harness/recipe/stages.py; this module wires them, estimates compute for
 ``--dry-run``, checks inputs before a run, and writes the experiment record.
 """
 
