@@ -80,11 +80,18 @@ class _Oracle(LM):
         raise NotImplementedError("statbench tasks are generative")
 
 
-@register_model("statbench-gold")
 class GoldLM(_Oracle):
     respond = staticmethod(gold_response)
 
 
-@register_model("statbench-wrong")
 class WrongLM(_Oracle):
     respond = staticmethod(wrong_response)
+
+
+def register() -> None:
+    """Register ``statbench-gold`` and ``statbench-wrong`` with lm-eval (explicitly, once; no import side effect)."""
+    from lm_eval.api.registry import MODEL_REGISTRY
+
+    for name, cls in (("statbench-gold", GoldLM), ("statbench-wrong", WrongLM)):
+        if name not in MODEL_REGISTRY:
+            register_model(name)(cls)

@@ -32,7 +32,9 @@ def task_manager():
 def _evaluate(model: str, tm, tasks=ALL) -> dict:
     import lm_eval
 
-    import tests.helpers.oracle_lm  # noqa: F401  (registers statbench-gold / statbench-wrong)
+    from tests.helpers.oracle_lm import register
+
+    register()  # statbench-gold / statbench-wrong
 
     return lm_eval.simple_evaluate(model=model, tasks=tasks, task_manager=tm, log_samples=False)
 
@@ -57,7 +59,9 @@ def test_repeats_reach_the_metrics(task_manager):
     """AIME runs 64 samples under stat-paper; all 64 must reach process_results (take_first_k)."""
     import lm_eval
 
-    import tests.helpers.oracle_lm  # noqa: F401
+    from tests.helpers.oracle_lm import register
+
+    register()
 
     out = lm_eval.simple_evaluate(model="statbench-gold", tasks=["statbench_aime24"], task_manager=task_manager,
                                   limit=2, log_samples=True)
