@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -56,3 +57,14 @@ def print_results(results: dict[str, TaskResult]) -> None:
     protocols = sorted({str(r.protocol) for r in results.values()})
     print(format_table(["task", "metric", "value %", "± stderr", "n", "k", "truncated", "no answer"], rows))
     print(f"protocol: {', '.join(protocols)}")
+
+
+def write_outcome(result_file: Path | None, **fields) -> None:
+    """Write a JobOutcome (run dir and id, stage records, or ``error``) to ``--result-file``; nothing without one."""
+    if result_file is None:
+        return
+    from harness.core.fileio import atomic_write_text
+    from harness.records.models import JobOutcome
+
+    outcome = JobOutcome(ok=fields.get("error") is None, **fields)
+    atomic_write_text(Path(result_file), outcome.model_dump_json(indent=1) + "\n")
