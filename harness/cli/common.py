@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from harness.records.models import TaskResult
 
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (file:line: message)
 
@@ -40,15 +45,26 @@ def parse_kv(pairs: list[str]) -> dict[str, object]:
     return out
 
 
-def print_results(results: dict) -> None:
+def print_results(results: dict[str, TaskResult]) -> None:
+    """The per-task results of a run record as a table, and the protocol(s) they were made under."""
     from harness.core.fileio import format_table
 
     rows = []
     for t, r in results.items():
-        se = r.get("stderr")
-        rows.append([t, r.get("metric_label") or r["metric"], f"{100 * r['value']:.1f}",
-                     f"{100 * se:.1f}" if se is not None else "-", str(r["n"]), str(r["k"]),
-                     f"{100 * (r.get('truncation_rate') or 0):.0f}%", f"{100 * (r.get('no_answer_rate') or 0):.0f}%"])
-    protocols = sorted({str(r.get("protocol")) for r in results.values()})
+        se = r.stderr
+        rows.append([t, r.label, f"{100 * r.value:.1f}", f"{100 * se:.1f}" if se is not None else "-", str(r.n), str(r.k),
+                     f"{100 * (r.truncation_rate or 0):.0f}%", f"{100 * (r.no_answer_rate or 0):.0f}%"])
+    protocols = sorted({str(r.protocol) for r in results.values()})
     print(format_table(["task", "metric", "value %", "± stderr", "n", "k", "truncated", "no answer"], rows))
     print(f"protocol: {', '.join(protocols)}")
+
+
+def write_outcome(result_file: Path | None, **fields) -> None:
+    """Write a JobOutcome (run dir and id, stage records, or ``error``) to ``--result-file``; nothing without one."""
+    if result_file is None:
+        return
+    from harness.core.fileio import atomic_write_text
+    from harness.records.models import JobOutcome
+
+    outcome = JobOutcome(ok=fields.get("error") is None, **fields)
+    atomic_write_text(Path(result_file), outcome.model_dump_json(indent=1) + "\n")

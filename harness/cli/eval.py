@@ -7,12 +7,21 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import err, fail, parse_kv, print_results
-from harness.cli.options import DEFAULT_RUNS, RunsDir
+from harness.cli.common import err, fail, parse_kv, print_results, write_outcome
+from harness.cli.options import (
+    DEFAULT_RUNS,
+    EnvAllow,
+    ExecutorOptions,
+    GpusPerJob,
+    Image,
+    RayAddress,
+    ResultFile,
+    RunsDir,
+)
 
 
 def eval_(
-    model: Annotated[str, typer.Option(help="Checkpoint directory (hf, vllm) or served model name (openai).")],
+    model: Annotated[str | None, typer.Option(help="Checkpoint directory (hf, vllm) or served model name (openai); comma-separated: a matrix.")] = None,
     tasks: Annotated[str | None, typer.Option(help="Comma-separated task names (see `statbench tasks`).")] = None,
     suite: Annotated[str | None, typer.Option(help="A named task list: stat-paper, reasoning, smoke.")] = None,
     backend: Annotated[str, typer.Option(help="hf | vllm | openai")] = "hf",
@@ -28,19 +37,27 @@ def eval_(
     label: Annotated[list[str] | None, typer.Option(help="KEY=VALUE row label for leaderboards (repeatable), e.g. method=stat-sel stage=sft.")] = None,
     runs_dir: RunsDir = DEFAULT_RUNS,
     force: Annotated[bool, typer.Option(help="Write a new run record even if an identical run exists.")] = False,
+    spec: Annotated[Path | None, typer.Option(help="A job spec file (JSON: {spec: EvalSpec, runs_dir, force}) instead of the options above; what executors pass.")] = None,
+    result_file: ResultFile = None,
     seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds: a job matrix (with several --model values too).")] = None,
     executor: Annotated[str | None, typer.Option(help="local | docker | ray: run the matrix as jobs (default: in-process).")] = None,
-    image: Annotated[str, typer.Option(help="docker executor: the image to run in.")] = "statbench-eval:latest",
-    env: Annotated[list[str] | None, typer.Option(help="docker executor: an environment variable to pass through (repeatable).")] = None,
-    gpus_per_job: Annotated[int, typer.Option(help="docker/ray executors: GPUs per job.")] = 1,
-    ray_address: Annotated[str | None, typer.Option(help="ray executor: cluster address (default: start a local one).")] = None,
+    image: Image = "statbench-eval:latest",
+    env: EnvAllow = None,
+    gpus_per_job: GpusPerJob = 1,
+    ray_address: RayAddress = None,
 ) -> None:
     """Evaluate a checkpoint: resumable (request cache), recorded (runs/<run-id>/), reproducible."""
     from harness.core.errors import SpecError
-    from harness.evaluation.runner import run_eval, spec_from_cli
+    from harness.evaluation.runner import spec_from_cli
     from harness.evaluation.spec import expand_tasks
 
+    if spec is not None:
+        job = _load_job(spec, result_file)
+        _run_one(job.spec, Path(job.runs_dir), job.force, result_file)
+        return
     try:
+        if not model:
+            raise SpecError("give --model (and --tasks/--suite), or --spec JOB.json")
         args = parse_kv(backend_arg or [])
         if tensor_parallel_size:
             args["tensor_parallel_size"] = tensor_parallel_size
@@ -49,18 +66,44 @@ def eval_(
         task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)
         models = [m.strip() for m in model.split(",") if m.strip()]
         seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else [seed]
+        labels = {k: str(v) for k, v in parse_kv(label or []).items()}
+        common = {"protocol": protocol, "limit": limit, "batch_size": batch_size, "max_gen_toks": max_gen_toks,
+                  "chat_template": chat_template, "backend_args": args, "labels": labels}
         if executor or len(models) > 1 or len(seed_list) > 1:
-            _matrix(models, task_list, seed_list, runs_dir, executor or "local", image, env or [], gpus_per_job, ray_address,
-                    backend=backend, protocol=protocol, limit=limit, batch_size=batch_size, max_gen_toks=max_gen_toks,
-                    chat_template=chat_template, label=label or [], force=force, backend_arg=backend_arg or [],
-                    tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size)
+            specs = [spec_from_cli(m, backend, [t], seed=s, **common) for m in models for t in task_list for s in seed_list]
+            opts = ExecutorOptions(executor or "local", image, tuple(env or ()), gpus_per_job, ray_address)
+            _matrix(specs, runs_dir, force, opts)
             return
-        spec = spec_from_cli(model, backend, task_list, protocol=protocol, limit=limit, seed=seed, batch_size=batch_size,
-                             max_gen_toks=max_gen_toks, chat_template=chat_template, backend_args=args,
-                             labels={k: str(v) for k, v in parse_kv(label or []).items()})
+        one = spec_from_cli(model, backend, task_list, seed=seed, **common)
     except SpecError as e:
+        write_outcome(result_file, error=str(e))
         fail(e)
+    _run_one(one, runs_dir, force, result_file)
+
+
+def _load_job(path: Path, result_file: Path | None):
+    """The EvalJob in ``path`` (validated as a new request: tasks, protocol and subset files are checked)."""
+    from pydantic import ValidationError
+
+    from harness.core.errors import validation_message
+    from harness.records.models import EvalJob
+
+    try:
+        return EvalJob.model_validate_json(path.read_text())
+    except OSError as e:
+        msg = f"{path}: cannot read the job spec ({e.strerror})"
+    except ValidationError as e:
+        msg = f"{path}: {validation_message(e)}"
+    write_outcome(result_file, error=msg)
+    fail(msg)
+
+
+def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> None:
+    """One evaluation in this process, with a progress bar; prints the results, writes the result file."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.core.errors import SpecError
+    from harness.evaluation.runner import run_eval
 
     prog = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, disable=not err.is_terminal)
@@ -73,37 +116,33 @@ def eval_(
         with prog:
             outcome = run_eval(spec, runs_dir, force=force, progress=progress, log=lambda m: err.print(m))
     except SpecError as e:
+        write_outcome(result_file, error=str(e))
         fail(e)
     except RuntimeError as e:  # backend failures (server down, CUDA errors): one line; STATBENCH_DEBUG=1 for the trace
+        write_outcome(result_file, error=str(e))
         fail(e, 1)
+    write_outcome(result_file, run_dir=str(outcome.run_dir), run_id=outcome.run_dir.name, generated=outcome.generated,
+                   cached=outcome.cached, reused=outcome.reused_run)
     print_results(outcome.results)
     how = ("identical run already recorded; nothing generated" if outcome.reused_run
            else f"{outcome.generated} generated, {outcome.cached} from cache")
     err.print(f"run: {outcome.run_dir}  ({how}; {outcome.seconds:.1f}s)")
 
 
-def _matrix(models, tasks, seeds, runs_dir, executor, image, env, gpus, ray_address, **opts) -> None:
-    """Fan checkpoint x task x seed out as jobs on an executor; every job writes its own run record."""
+def _matrix(specs, runs_dir: Path, force: bool, opts: ExecutorOptions) -> None:
+    """Fan the specs (checkpoint x task x seed) out as jobs on an executor; every job writes its own run record."""
     from harness.core.fileio import format_table
-    from harness.executors import ExecutorError, make_executor
+    from harness.executors import ExecutorError
     from harness.executors.jobs import eval_jobs, report
 
-    flags = ["--backend", opts["backend"], "--protocol", opts["protocol"], "--batch-size", str(opts["batch_size"]),
-             "--chat-template", opts["chat_template"]]
-    for key in ("limit", "max_gen_toks", "tensor_parallel_size", "data_parallel_size"):
-        if opts[key] is not None:
-            flags += [f"--{key.replace('_', '-')}", str(opts[key])]
-    flags += [x for a in opts["backend_arg"] for x in ("--backend-arg", a)] + [x for a in opts["label"] for x in ("--label", a)]
-    flags += ["--force"] if opts["force"] else []
-    jobs = eval_jobs(models, tasks, seeds, flags, runs_dir, gpus if executor != "local" else 0)
+    jobs = eval_jobs(specs, runs_dir, force, opts.gpus_per_job if opts.executor != "local" else 0)
     try:
-        ex = make_executor(executor, image=image, env_allow=env, address=ray_address)
-        results = ex.run(jobs)
+        results = opts.make().run(jobs)
     except ExecutorError as e:
         fail(e, 1)
     print(format_table(["job", "status", "device", "run"], report(results), right=False))
     failed = [r for r in results if not r.ok]
-    err.print(f"{len(results) - len(failed)}/{len(results)} job(s) succeeded on the {executor} executor; runs in {runs_dir}")
+    err.print(f"{len(results) - len(failed)}/{len(results)} job(s) succeeded on the {opts.executor} executor; runs in {runs_dir}")
     if failed:
         raise typer.Exit(1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -12,4 +13,25 @@ Workers = Annotated[int | None, typer.Option(help="Grader worker processes (defa
 Image = Annotated[str, typer.Option(help="docker executor: the image to run in.")]
 EnvAllow = Annotated[list[str] | None, typer.Option(help="docker executor: an environment variable to pass through (repeatable).")]
 RayAddress = Annotated[str | None, typer.Option(help="ray executor: cluster address (default: start a local one).")]
+GpusPerJob = Annotated[int, typer.Option(help="docker/ray executors: GPUs per job.")]
+ResultFile = Annotated[Path | None, typer.Option(help="Write the outcome (a JobOutcome: ok, run dir and id, error) "
+                                                      "as JSON here; what executors read.")]
 DEFAULT_RUNS = Path("runs")
+
+
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """Where jobs run: the executor's name and what the docker and ray executors need."""
+
+    executor: str = "local"
+    image: str = "statbench-eval:latest"
+    env: tuple[str, ...] = ()
+    gpus_per_job: int = 1
+    ray_address: str | None = None
+
+    def make(self, env_allow: list[str] | None = None):
+        """The executor (ExecutorError if it cannot run here)."""
+        from harness.executors import make_executor
+
+        return make_executor(self.executor, image=self.image, env_allow=list(env_allow or self.env),
+                             address=self.ray_address)

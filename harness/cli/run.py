@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import err, fail
+from harness.cli.common import err, fail, write_outcome
+from harness.cli.options import EnvAllow, ExecutorOptions, RayAddress, ResultFile
 
 
 def run(
@@ -18,10 +19,10 @@ def run(
     executor: Annotated[str | None, typer.Option(help="Run each stage as a job: local | docker | ray (default: all in this process).")] = None,
     only: Annotated[list[str] | None, typer.Option(help="Run just this stage (repeatable; its dependencies must be done).")] = None,
     image: Annotated[str, typer.Option(help="Image for --executor docker.")] = "statbench-train:latest",
-    env: Annotated[list[str] | None, typer.Option(help="Environment variable passed into containers (repeatable); "
-                                                        "the teacher's api_key_env always passes.")] = None,
+    env: EnvAllow = None,
     gpus_per_job: Annotated[int | None, typer.Option(help="GPUs per stage job (default: 1 for generate/SFT/GRPO/eval stages, 0 otherwise).")] = None,
-    ray_address: Annotated[str | None, typer.Option(help="Ray cluster for --executor ray (default: start a local one).")] = None,
+    ray_address: RayAddress = None,
+    result_file: ResultFile = None,
 ) -> None:
     """Run the STAT recipe: Stage 1, Missing-Skill-Profile, datasets, SFT, GRPO, evaluation, leaderboard."""
     from harness.core.errors import SpecError
@@ -49,6 +50,7 @@ def run(
             return
         recipe.check_ready(spec)
     except SpecError as e:
+        write_outcome(result_file, error=str(e))
         fail(e)
 
     def progress(stage, i, n, status):
@@ -56,16 +58,19 @@ def run(
 
     try:
         if executor:
-            summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, executor, image, env or [], gpus_per_job,
-                                       ray_address)
+            opts = ExecutorOptions(executor, image, tuple(env or ()), 0, ray_address)
+            summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, opts, gpus_per_job)
         else:
             summary = pipe.run(from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only)
     except SpecError as e:
+        write_outcome(result_file, error=str(e))
         fail(e)
     except RuntimeError as e:
+        write_outcome(result_file, error=str(e))
         fail(e, 1)
-    if only:
-        return  # one stage of a larger run (an executor's job): the driver writes the record
+    if only:  # one stage of a larger run (an executor's job): the driver writes the record
+        write_outcome(result_file, stages=[pipe.record(pipe.stages[n]) for n in only])
+        return
     out = recipe.write_record(spec, pipe, summary, experiment)
     board = wd / "board" / "README.md"
     if board.is_file():
@@ -74,15 +79,15 @@ def run(
     err.print(f"experiment record: {out}; board: {wd / 'board'}")
 
 
-def _run_on_executor(spec, pipe, experiment: Path, wd: Path, from_stage, name, image, env, gpus, ray_address) -> dict:
-    from harness.executors import ExecutorError, make_executor
+def _run_on_executor(spec, pipe, experiment: Path, wd: Path, from_stage, opts: ExecutorOptions, gpus: int | None) -> dict:
+    from harness.executors import ExecutorError
     from harness.executors.jobs import run_pipeline
     from harness.recipe import student_path
 
-    allow = [*env, spec.teacher.api_key_env] if spec.teacher.api_key_env else list(env)
+    allow = [*opts.env, spec.teacher.api_key_env] if spec.teacher.api_key_env else list(opts.env)
     student = student_path(spec, build=False)
     mounts = (str(Path(student).resolve()),) if student and Path(student).exists() else ()
-    ex = make_executor(name, image=image, env_allow=allow, address=ray_address)  # ExecutorError: one line, exit 1
+    ex = opts.make(allow)  # ExecutorError: one line, exit 1
     results = run_pipeline(pipe, ex, experiment, wd, from_stage, gpus, mounts, log=lambda m: err.print(m))
     failed = [r for r in results if not r.ok]
     for r in failed:

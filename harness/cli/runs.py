@@ -38,15 +38,16 @@ def runs_show(run: Annotated[str, typer.Argument(help="Run id (or unique prefix)
         rec = read_run(path)
     except SpecError as e:
         fail(e)
-    spec, prov = rec["spec"], rec["provenance"]
-    user = spec.get("spec", {})
-    print(f"run {path.name}  ({spec.get('kind')}; spec {spec.get('spec_hash', '')[:16]})")
-    print(f"model {user.get('model')}  backend {user.get('backend')}  protocol {user.get('protocol')}  seed {user.get('seed')}")
-    print(f"fingerprint {str(spec.get('model_fingerprint'))[:16]}  chat template {spec.get('chat_template')}")
-    if spec.get("source"):
-        print(f"rescored from {spec['source']}")
+    spec, prov, user = rec.spec, rec.provenance, rec.spec.spec
+    seed = user.seed if rec.spec.eval_spec else None
+    template = spec.chat_template.model_dump() if spec.chat_template else None
+    print(f"run {path.name}  ({spec.kind}; spec {spec.spec_hash[:16]})")
+    print(f"model {user.model}  backend {user.backend}  protocol {user.protocol}  seed {seed}")
+    print(f"fingerprint {str(spec.model_fingerprint)[:16]}  chat template {template}")
+    if spec.source:
+        print(f"rescored from {spec.source}")
     print(f"git {prov.get('git')}  python {prov.get('python')}  checker {prov.get('checker')}")
-    print_results(rec["results"])
+    print_results(rec.results)
 
 
 def runs_reindex(runs_dir: RunsDir = DEFAULT_RUNS) -> None:

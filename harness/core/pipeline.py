@@ -19,8 +19,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import SpecError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from harness.core.errors import RecordError, SpecError
 from harness.core.hashing import sha256_json
+
+
+class StageRecord(BaseModel):
+    """A finished stage: what ``done.json`` in its output directory holds (re-exported by harness.records)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage: str
+    kind: str
+    hash: str
+    config: dict[str, Any]
+    deps: list[str]
+    summary: dict[str, Any]
+    seconds: float
+
+    def to_json(self) -> str:
+        """The ``done.json`` text (sorted keys, one-space indent; values JSON cannot hold become strings)."""
+        return json.dumps(self.model_dump(), indent=1, sort_keys=True, default=str) + "\n"
+
+    @classmethod
+    def read(cls, path: Path) -> StageRecord:
+        """A ``done.json`` file as a record; RecordError (one line) if it is missing or damaged."""
+        try:
+            return cls.model_validate_json(Path(path).read_text())
+        except (OSError, ValidationError) as e:
+            raise RecordError(f"{path}: not a stage record ({type(e).__name__}: {str(e).splitlines()[0]})") from None
 
 
 @dataclass
@@ -158,8 +186,12 @@ class Pipeline:
         """The summaries of the stages that are done (after an executor ran them as jobs)."""
         return {s.name: self._done_summary(s) for s in self.order if self.is_done(s)}
 
+    def record(self, s: Stage) -> StageRecord:
+        """The stage's ``done.json`` (the stage must be done)."""
+        return StageRecord.read(self.out_dir(s) / "done.json")
+
     def _done_summary(self, s: Stage) -> dict[str, Any]:
-        return json.loads((self.out_dir(s) / "done.json").read_text())["summary"]
+        return self.record(s).summary
 
     def _run_stage(self, s: Stage, log: Callable[[str], None], shared: dict[str, Any]) -> tuple[dict[str, Any], float]:
         out = self.out_dir(s)
@@ -174,9 +206,9 @@ class Pipeline:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        record = {"stage": s.name, "kind": s.kind, "hash": s.hash, "config": s.config, "deps": s.deps,
-                  "summary": result, "seconds": round(time.perf_counter() - t0, 2)}
-        (tmp / "done.json").write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
+        record = StageRecord(stage=s.name, kind=s.kind, hash=s.hash, config=s.config, deps=s.deps, summary=result,
+                             seconds=round(time.perf_counter() - t0, 2))
+        (tmp / "done.json").write_text(record.to_json())
         old = out.with_name(f".old-{out.name}")
         if out.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -184,7 +216,7 @@ class Pipeline:
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)  # checkpoints are only needed until the stage completes
-        return result, record["seconds"]
+        return result, record.seconds
 
     def describe(self) -> list[dict[str, Any]]:
         return [{"stage": s.name, "kind": s.kind, "hash": s.hash[:16], "deps": s.deps,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import SpecError
-from harness.core.hashing import sha256_json
+from harness.records.models import STORED, ResolvedSpec, SampleRow, SourceSpec, TaskResult
 from harness.records.provenance import collect, core_versions
 from harness.records.scores import task_result
 from harness.records.store import RunIndex, iter_samples, new_run_id, read_run, write_run
@@ -26,17 +26,19 @@ _OLD_METRICS = ("avg_at_k", "exact_match", "math_verify", "acc")
 
 @dataclass
 class RescoreOutcome:
+    """The new (``kind: rescore``) run record, its results and every verdict that flipped."""
+
     run_dir: Path
-    results: dict[str, Any]
+    results: dict[str, TaskResult]
     changes: list[dict[str, Any]]
 
 
-def _from_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict]], dict[str, dict]]:
+def _from_run(run_dir: Path) -> tuple[ResolvedSpec | None, dict[str, list[SampleRow]], dict[str, dict]]:
     rec = read_run(run_dir)
-    tasks = {t: list(iter_samples(run_dir, t)) for t in rec["results"]}
-    meta = {t: {"protocol": r.get("protocol"), "primary_metric": r["metric"], "metric_label": r.get("metric_label")}
-            for t, r in rec["results"].items()}
-    return rec["spec"], tasks, meta
+    tasks = {t: list(iter_samples(run_dir, t)) for t in rec.results}
+    meta = {t: {"protocol": r.protocol, "primary_metric": r.metric, "metric_label": r.metric_label}
+            for t, r in rec.results.items()}
+    return rec.spec, tasks, meta
 
 
 def _lm_eval_files(source: Path) -> list[Path]:
@@ -46,8 +48,8 @@ def _lm_eval_files(source: Path) -> list[Path]:
     return files
 
 
-def _from_lm_eval(source: Path) -> tuple[dict[str, Any], dict[str, list[dict]], dict[str, dict]]:
-    tasks: dict[str, list[dict]] = {}
+def _from_lm_eval(source: Path) -> tuple[ResolvedSpec | None, dict[str, list[SampleRow]], dict[str, dict]]:
+    tasks: dict[str, list[SampleRow]] = {}
     for path in _lm_eval_files(source):
         m = _LM_EVAL_NAME.search(path.name)
         task = m.group(1) if m else path.stem
@@ -66,15 +68,15 @@ def _from_lm_eval(source: Path) -> tuple[dict[str, Any], dict[str, list[dict]], 
             responses = resps[0] if resps and isinstance(resps[0], list) else resps
             old = next((float(s[k]) for k in _OLD_METRICS if isinstance(s.get(k), int | float)), None)
             for j, response in enumerate(responses):
-                rows.append({"id": doc.get("id", s.get("doc_id")), "doc_id": s.get("doc_id", i - 1), "sample": j,
-                             "response": response, "reference": reference_text(ref), "previous_doc_score": old})
+                rows.append(SampleRow(id=doc.get("id", s.get("doc_id")), doc_id=s.get("doc_id", i - 1), sample=j,
+                                      response=response, reference=reference_text(ref), previous_doc_score=old))
         tasks[task] = rows
     meta = {t: {"protocol": None, "primary_metric": "avg_at_k"} for t in tasks}
-    spec = {"kind": "lm-eval-samples", "spec": {"model": None, "backend": None, "protocol": None}}
-    return spec, tasks, meta
+    return None, tasks, meta
 
 
 def rescore(source: str, runs_dir: Path, workers: int | None = None) -> RescoreOutcome:
+    """Re-grade ``source`` (a run or lm-eval samples) with the current checker into a new run record."""
     runs_dir = Path(runs_dir)
     src = Path(source)
     if src.is_file() or (src.is_dir() and not (src / "spec.json").is_file() and any(src.rglob("samples_*.jsonl"))):
@@ -90,44 +92,51 @@ def rescore(source: str, runs_dir: Path, workers: int | None = None) -> RescoreO
     results, samples, changes = {}, {}, []
     try:
         for task, rows in tasks.items():
-            verdicts = checker.grade_many([(r["response"], r["reference"]) for r in rows])
+            verdicts = checker.grade_many([(r.response, r.reference) for r in rows])
             new_rows = []
             for r, v in zip(rows, verdicts, strict=True):
-                prev = r.get("correct")
-                nr = {**r, "previous_correct": prev, "extracted": v.extracted, "correct": v.correct, "status": v.status,
-                      "method": v.method}
-                new_rows.append(nr)
+                prev = r.correct
+                new_rows.append(_regraded(r, v))
                 if prev is not None and prev != v.correct:
-                    changes.append({"task": task, "id": r.get("id"), "doc_id": r["doc_id"], "sample": r["sample"],
+                    changes.append({"task": task, "id": r.id, "doc_id": r.doc_id, "sample": r.sample,
                                     "before": prev, "after": v.correct, "extracted": v.extracted,
-                                    "reference": r["reference"]})
+                                    "reference": r.reference})
             res = task_result(task, new_rows, verdicts, meta[task])
             if kind == "lm-eval":
-                res["metric_label"] = "pass@1" if res["k"] == 1 else f"avg@{res['k']}"
+                res = res.model_copy(update={"metric_label": "pass@1" if res.k == 1 else f"avg@{res.k}"})
                 changes += _doc_changes(task, new_rows)
             results[task], samples[task] = res, new_rows
     finally:
         checker.close()
-    spec = {"kind": "rescore", "source": str(src.resolve()), "source_kind": kind,
-            "source_spec_hash": src_spec.get("spec_hash"), "spec": src_spec.get("spec", {}),
-            "model_fingerprint": src_spec.get("model_fingerprint"), "versions": core_versions()}
-    spec["spec_hash"] = sha256_json(spec)
-    label = f"rescore-{(src_spec.get('spec') or {}).get('model') and Path(src_spec['spec']['model']).name or src.stem}"
-    run_dir = write_run(runs_dir, new_run_id(label, spec["spec_hash"]), spec, results, collect({"rescore_of": str(src)}),
+    spec = ResolvedSpec.model_validate(
+        {"kind": "rescore", "source": str(src.resolve()), "source_kind": kind,
+         "source_spec_hash": src_spec.spec_hash if src_spec else None,
+         "spec": src_spec.spec if src_spec else SourceSpec(),
+         "model_fingerprint": src_spec.model_fingerprint if src_spec else None, "versions": core_versions()},
+        context=STORED).with_hash()
+    model = spec.spec.model
+    label = f"rescore-{model and Path(model).name or src.stem}"
+    run_dir = write_run(runs_dir, new_run_id(label, spec.spec_hash), spec, results, collect({"rescore_of": str(src)}),
                         samples, {"changes.jsonl": "".join(json.dumps(c) + "\n" for c in changes)})
     return RescoreOutcome(run_dir, results, changes)
 
 
-def _doc_changes(task: str, rows: list[dict]) -> list[dict]:
+def _regraded(row: SampleRow, v) -> SampleRow:
+    """The row with the new verdict; ``previous_correct`` keeps the old one (None if it had none)."""
+    return SampleRow(**{**row.to_json(), "previous_correct": row.correct, "extracted": v.extracted, "correct": v.correct,
+                        "status": v.status, "method": v.method})
+
+
+def _doc_changes(task: str, rows: list[SampleRow]) -> list[dict]:
     """lm-eval sources carry one score per document: list documents whose score moved."""
-    by_doc: dict[Any, list[dict]] = {}
+    by_doc: dict[Any, list[SampleRow]] = {}
     for r in rows:
-        by_doc.setdefault(r["doc_id"], []).append(r)
+        by_doc.setdefault(r.doc_id, []).append(r)
     out = []
     for doc_id, rs in by_doc.items():
-        old = rs[0].get("previous_doc_score")
-        new = sum(r["correct"] for r in rs) / len(rs)
+        old = rs[0].previous_doc_score
+        new = sum(bool(r.correct) for r in rs) / len(rs)
         if old is not None and abs(old - new) > 1e-9:
-            out.append({"task": task, "id": rs[0].get("id"), "doc_id": doc_id, "before": old, "after": new,
-                        "extracted": rs[0]["extracted"], "reference": rs[0]["reference"]})
+            out.append({"task": task, "id": rs[0].id, "doc_id": doc_id, "before": old, "after": new,
+                        "extracted": rs[0].extracted, "reference": rs[0].reference})
     return out

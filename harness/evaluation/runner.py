@@ -20,6 +20,7 @@ from typing import Any
 from harness.core.errors import SpecError, validation_message
 from harness.evaluation.cache import GenerationCache, endpoint_fingerprint, model_fingerprint, writable_dir
 from harness.evaluation.spec import EvalSpec, resolve_eval
+from harness.records.models import ResolvedSpec, SampleRow, TaskResult
 from harness.records.provenance import core_versions
 from harness.records.store import RunIndex, new_run_id, read_run, write_run
 
@@ -28,8 +29,10 @@ CACHE_PATH = Path(".cache") / "generations.sqlite"
 
 @dataclass
 class EvalOutcome:
+    """What ``run_eval`` did: the run record's directory, its results, and whether anything was generated."""
+
     run_dir: Path
-    results: dict[str, Any]
+    results: dict[str, TaskResult]
     reused_run: bool
     generated: int
     cached: int
@@ -44,19 +47,20 @@ def _fingerprint(spec: EvalSpec, cache: GenerationCache) -> str:
     return model_fingerprint(Path(spec.model), cache)
 
 
-def prepare(spec: EvalSpec, runs_dir: Path) -> tuple[dict[str, Any], GenerationCache]:
+def prepare(spec: EvalSpec, runs_dir: Path) -> tuple[ResolvedSpec, GenerationCache]:
+    """Check the runs dir is writable, open the generation cache and resolve the spec."""
     writable_dir(runs_dir)
     cache = GenerationCache(runs_dir / CACHE_PATH)
     return resolve_eval(spec, _fingerprint(spec, cache), core_versions()), cache
 
 
-def _task_configs(resolved: dict[str, Any], spec: EvalSpec) -> list[dict[str, Any]]:
+def _task_configs(resolved: ResolvedSpec, spec: EvalSpec) -> list[dict[str, Any]]:
     from lm_eval.tasks._yaml_loader import load_yaml
 
     from harness.core.tasks import tasks_dir
 
     cfgs = []
-    for task, over in resolved["tasks"].items():
+    for task, over in (resolved.tasks or {}).items():
         cfg = load_yaml(tasks_dir() / f"{spec.base_task(task)}.yaml", resolve_func=True)
         if task in spec.subsets:  # an id-list task (e.g. MATH^D) over a registered one
             cfg["task"] = task
@@ -67,7 +71,7 @@ def _task_configs(resolved: dict[str, Any], spec: EvalSpec) -> list[dict[str, An
     return cfgs
 
 
-def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[list[dict], dict[str, Any]]:
+def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[list[SampleRow], TaskResult]:
     from harness.records.scores import task_result
     from harness.scoring import default_checker, reference_text
 
@@ -82,9 +86,9 @@ def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[l
                          "reference": reference_text(doc["answer"]), "tokens": gen.tokens,
                          "finish_reason": gen.finish_reason, "truncated": gen.finish_reason == "length"})
     verdicts = default_checker().grade_many([(r["response"], r["reference"]) for r in rows])
-    for r, v in zip(rows, verdicts, strict=True):
-        r.update(extracted=v.extracted, correct=v.correct, status=v.status, method=v.method)
-    return rows, task_result(task, rows, verdicts, meta)
+    graded = [SampleRow(**r, extracted=v.extracted, correct=v.correct, status=v.status, method=v.method)
+              for r, v in zip(rows, verdicts, strict=True)]
+    return graded, task_result(task, graded, verdicts, meta)
 
 
 def _task_file_hashes(tasks: list[str]) -> dict[str, str]:
@@ -97,11 +101,11 @@ def _task_file_hashes(tasks: list[str]) -> dict[str, str]:
     return {t: hashlib.sha256((d / f"{t}.yaml").read_bytes() + shared).hexdigest() for t in tasks}
 
 
-def _cross_check(task: str, ours: dict[str, Any], theirs: dict[str, Any]) -> None:
-    for name, agg in ours["metrics"].items():
+def _cross_check(task: str, ours: TaskResult, theirs: dict[str, Any]) -> None:
+    for name, agg in ours.metrics.items():
         got = theirs.get(f"{name},all")
-        if got is None or abs(got - agg["value"]) > 1e-9:
-            raise RuntimeError(f"{task}: lm-eval {name}={got} but the graded samples give {agg['value']}")
+        if got is None or abs(got - agg.value) > 1e-9:
+            raise RuntimeError(f"{task}: lm-eval {name}={got} but the graded samples give {agg.value}")
 
 
 def _quiet_third_party() -> None:
@@ -127,11 +131,12 @@ def run_eval(
     progress: Callable[[dict[str, int]], Callable[[str, int], None]] | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> EvalOutcome:
+    """Evaluate ``spec`` (or return the finished run with the same spec hash) and record the run in ``runs_dir``."""
     t0 = time.perf_counter()
     runs_dir = Path(runs_dir)
     resolved, cache = prepare(spec, runs_dir)
-    if not force and (hit := RunIndex(runs_dir).find_complete(resolved["spec_hash"])):
-        return EvalOutcome(hit, read_run(hit)["results"], True, 0, 0, time.perf_counter() - t0)
+    if not force and (hit := RunIndex(runs_dir).find_complete(resolved.spec_hash)):
+        return EvalOutcome(hit, read_run(hit).results, True, 0, 0, time.perf_counter() - t0)
 
     _quiet_third_party()
     import lm_eval
@@ -144,8 +149,8 @@ def run_eval(
 
     log(f"loading {spec.backend} backend for {spec.model}")
     backend = make_backend(spec.backend, spec.model, dict(spec.backend_args))
-    use_chat = resolved["chat_template"]["mode"] == "on"
-    lm = StatbenchLM(backend, cache, resolved["model_fingerprint"], spec.seed, spec.batch_size, spec.model,
+    use_chat = resolved.chat_template is not None and resolved.chat_template.mode == "on"
+    lm = StatbenchLM(backend, cache, resolved.model_fingerprint, spec.seed, spec.batch_size, spec.model,
                      chat_template_text(Path(spec.model)) if use_chat else None, progress)
     from lm_eval.tasks import TaskManager
 
@@ -161,17 +166,17 @@ def run_eval(
         backend.close()
     samples, results = {}, {}
     for task in spec.tasks:
-        rows, res = _samples(task, out["samples"][task], lm, resolved["tasks"][task]["metadata"])
+        rows, res = _samples(task, out["samples"][task], lm, resolved.tasks[task]["metadata"])
         _cross_check(task, res, out["results"][task])
         samples[task], results[task] = rows, res
     prov = provenance.collect({
-        "checker": resolved["versions"]["checker"], "model_fingerprint": resolved["model_fingerprint"],
-        "chat_template_sha256": resolved["chat_template"]["sha256"],
+        "checker": resolved.versions["checker"], "model_fingerprint": resolved.model_fingerprint,
+        "chat_template_sha256": resolved.chat_template.sha256 if resolved.chat_template else None,
         "task_files_sha256": _task_file_hashes([spec.base_task(t) for t in spec.tasks]),
         "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path)},
         "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
     })
-    run_dir = write_run(runs_dir, new_run_id(Path(spec.model).name or spec.model, resolved["spec_hash"]),
+    run_dir = write_run(runs_dir, new_run_id(Path(spec.model).name or spec.model, resolved.spec_hash),
                         resolved, results, prov, samples)
     return EvalOutcome(run_dir, results, False, lm.generated, lm.reused, time.perf_counter() - t0)
 

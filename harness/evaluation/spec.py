@@ -1,6 +1,7 @@
 """Validated specs and their hashes.
 
-``EvalSpec`` is what a user asks ``statbench eval`` for; ``resolve_eval`` pins everything that decides
+``EvalSpec`` (defined with the run record it is part of, harness/records/models.py) is what a user asks
+``statbench eval`` for; ``resolve_eval`` pins everything that decides
 the outcome (model fingerprint, chat template, the per-task generation config a protocol renders, data
 hashes, checker and prompt versions) into the resolved spec whose sha256 names a run. Resolving needs no
 torch or lm_eval import, so an already-finished run is found in well under a second.
@@ -11,65 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any
 
 from harness.core.errors import ProtocolError, SpecError
-from harness.core.hashing import canonical_json, sha256_json
-from harness.core.protocols import check_generation, get_protocol, render
+from harness.core.hashing import canonical_json
+from harness.core.protocols import check_generation, render
 from harness.core.tasks import PROMPT_VERSION, SUITES, TASKS, data_hashes
+from harness.records.models import EvalSpec, ResolvedSpec
+
+__all__ = ["BACKENDS", "EvalSpec", "chat_template_text", "expand_tasks", "resolve_eval", "task_generation"]
 
 BACKENDS = ("hf", "vllm", "openai")
-
-
-class EvalSpec(BaseModel):
-    """One evaluation: a model, a backend, tasks under one protocol."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: str
-    backend: Literal["hf", "vllm", "openai"] = "hf"
-    # extra tasks defined as an id list over a registered task, e.g. MATH^D for one student:
-    # {"statbench_mathd": {"base": "statbench_math_test4k", "ids_file": "/abs/path/mathd_ids.txt"}}
-    subsets: dict[str, dict[str, str]] = {}
-    tasks: list[str] = Field(min_length=1)
-    protocol: str = "stat-paper"
-    limit: int | None = Field(default=None, ge=1)
-    seed: int = 0
-    batch_size: int = Field(default=8, ge=1)
-    max_gen_toks: int | None = Field(default=None, ge=1)  # overrides the protocol's budget; recorded
-    chat_template: Literal["auto", "on", "off"] = "auto"
-    backend_args: dict[str, Any] = {}
-    labels: dict[str, str] = {}  # free-form row keys for leaderboards, e.g. method=stat-sel, stage=sft
-
-    @field_validator("subsets")
-    @classmethod
-    def _known_subsets(cls, subsets: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        for name, sub in subsets.items():
-            if sub.get("base") not in TASKS:
-                raise ValueError(f"subset {name}: base must be a registered task, got {sub.get('base')!r}")
-            if not Path(sub.get("ids_file", "")).is_file():
-                raise ValueError(f"subset {name}: ids_file {sub.get('ids_file')!r} does not exist")
-        return subsets
-
-    @field_validator("tasks")
-    @classmethod
-    def _known_tasks(cls, tasks: list[str], info) -> list[str]:
-        subsets = (info.data or {}).get("subsets") or {}
-        unknown = [t for t in tasks if t not in TASKS and t not in subsets]
-        if unknown:
-            raise ValueError(f"unknown task(s) {', '.join(unknown)}; valid tasks: {', '.join(TASKS)}")
-        return list(dict.fromkeys(tasks))
-
-    def base_task(self, task: str) -> str:
-        return self.subsets[task]["base"] if task in self.subsets else task
-
-    @field_validator("protocol")
-    @classmethod
-    def _known_protocol(cls, protocol: str) -> str:
-        get_protocol(protocol)
-        return protocol
 
 
 def expand_tasks(tasks: list[str] | None, suite: str | None) -> list[str]:
@@ -112,8 +65,8 @@ def chat_template_text(model_dir: Path) -> str | None:
     return None
 
 
-def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> dict[str, Any]:
-    """The full resolved spec (written as spec.json); its sha256 is the run's identity."""
+def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> ResolvedSpec:
+    """The full resolved spec (written as spec.json); the sha256 of its payload is the run's identity."""
     if spec.backend == "openai":
         template, use_chat = None, False  # the server applies its own template to chat messages
         template_mode = "server"
@@ -129,18 +82,14 @@ def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> 
     data.update({TASKS[t].ids: hashes[TASKS[t].ids] for t in bases if TASKS[t].ids})
     data.update({f"subset:{n}": hashlib.sha256(Path(s["ids_file"]).read_bytes()).hexdigest()
                  for n, s in spec.subsets.items() if n in spec.tasks})
-    resolved = {
-        "kind": "eval",
-        "spec": spec.model_dump(),
-        "model_fingerprint": fingerprint,
-        "chat_template": {
-            "mode": template_mode,
-            "sha256": hashlib.sha256(template.encode()).hexdigest() if (use_chat and template) else None,
-        },
-        "tasks": {t: task_generation(spec, t) for t in spec.tasks},
-        "data_sha256": data,
-        "prompt_version": PROMPT_VERSION,
-        "versions": versions,
-    }
-    resolved["spec_hash"] = sha256_json(resolved)
-    return resolved
+    return ResolvedSpec(
+        kind="eval",
+        spec=spec,
+        model_fingerprint=fingerprint,
+        chat_template={"mode": template_mode,
+                       "sha256": hashlib.sha256(template.encode()).hexdigest() if (use_chat and template) else None},
+        tasks={t: task_generation(spec, t) for t in spec.tasks},
+        data_sha256=data,
+        prompt_version=PROMPT_VERSION,
+        versions=versions,
+    ).with_hash()

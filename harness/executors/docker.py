@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.executors import ExecutorError, Job, JobResult
+from harness.executors import ExecutorError, Job, JobResult, finish
 
 DEFAULT_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "STATBENCH_GRADER_WORKERS", "STATBENCH_GRADER_TIMEOUT")
 
@@ -91,7 +91,7 @@ class DockerExecutor:
         env["STATBENCH_IMAGE"] = self.image
         if digest:
             env["STATBENCH_IMAGE_DIGEST"] = digest
-        return ContainerSpec(self.image, list(job.argv), job.gpus, device_ids, mounts, env, self.user)
+        return ContainerSpec(self.image, job.command(), job.gpus, device_ids, mounts, env, self.user)
 
     def client(self):
         if self._client is None:
@@ -121,6 +121,7 @@ class DockerExecutor:
     def _run_one(self, job: Job, device_ids: list[str] | None) -> JobResult:
         t0 = time.time()
         spec = self.spec(job, self.image_digest(), device_ids)
+        job.write_spec()  # in a writable mount: the container reads it (and writes the result file) at the same path
         try:
             container = self.client().containers.run(**spec.sdk_kwargs())
         except Exception as e:  # noqa: BLE001 - a job the engine refused is a failed job, not a failed run
@@ -132,8 +133,7 @@ class DockerExecutor:
             code, logs = 124, f"container did not finish: {type(e).__name__}: {e}"
         finally:
             container.remove(force=True)
-        return JobResult(job, code == 0, code, logs[-4000:], ",".join(device_ids) if device_ids else None, t0, time.time(),
-                         {"image": self.image_digest()})
+        return finish(job, code, logs, ",".join(device_ids) if device_ids else None, t0, {"image": self.image_digest()})
 
     def run(self, jobs: list[Job]) -> list[JobResult]:
         self.image_digest()  # fail fast: no engine, no image

@@ -4,35 +4,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.core.hashing import sha256_json
 from harness.executors import Job, JobResult
+from harness.records.models import EvalJob, EvalSpec
+
+JOBS_DIR = ".jobs"  # under the runs dir / workdir: one folder per job for job.json and result.json
 
 
-def eval_jobs(models: list[str], tasks: list[str], seeds: list[int], options: list[str], runs_dir: Path,
-              gpus: int = 1) -> list[Job]:
-    """``options`` are the shared ``statbench eval`` flags (protocol, limit, backend, ...)."""
+def eval_jobs(specs: list[EvalSpec], runs_dir: Path, force: bool = False, gpus: int = 1) -> list[Job]:
+    """One ``statbench eval --spec job.json`` job per spec (one model, one task, one seed each, typically);
+    model directories that exist here are passed (and mounted) by absolute path."""
     runs = str(Path(runs_dir).resolve())
     jobs = []
-    for model in models:
-        mounts = (str(Path(model).resolve()),) if Path(model).exists() else ()
-        for task in tasks:
-            for seed in seeds:
-                argv = ("eval", "--model", str(Path(model).resolve()) if mounts else model, "--tasks", task,
-                        "--seed", str(seed), "--runs-dir", runs, *options)
-                jobs.append(Job(f"{Path(model).name}/{task}/s{seed}", argv, gpus, (*mounts, runs), (runs,)))
+    for spec in specs:
+        mounts: tuple[str, ...] = ()
+        if Path(spec.model).exists():
+            mounts = (str(Path(spec.model).resolve()),)
+            spec = spec.model_copy(update={"model": mounts[0]})
+        payload = EvalJob(spec=spec, runs_dir=runs, force=force).model_dump_json(indent=1)
+        name = f"{Path(spec.model).name}/{','.join(spec.tasks)}/s{spec.seed}"
+        key = sha256_json([name, spec.model_dump(exclude={"model"}), force])[:16]  # stable across machines
+        files = str(Path(runs) / JOBS_DIR / f"{name.replace('/', '--')}-{key}")
+        jobs.append(Job(name, ("eval",), gpus, (*mounts, runs), (runs,), files, payload))
     return jobs
 
 
 def report(results: list[JobResult]) -> list[list[str]]:
-    return [[r.job.name, "ok" if r.ok else f"FAILED ({r.returncode})", r.device or "-",
-             Path(r.run_dir()).name if r.run_dir() else (r.log_tail.strip().splitlines() or ["?"])[-1][:90]]
-            for r in results]
+    """Table rows: job, status, device, run id (or why it failed)."""
+    return [[r.job.name, "ok" if r.ok else f"FAILED ({r.returncode})", r.device or "-", r.reason()] for r in results]
 
 
 def stage_job(stage, experiment: Path, workdir: Path, gpus: int | None = None, mounts: tuple[str, ...] = ()) -> Job:
-    """One pipeline stage as ``statbench run EXPERIMENT --workdir WD --only STAGE`` (its deps are done)."""
+    """One pipeline stage as ``statbench run EXPERIMENT --workdir WD --only STAGE --result-file F`` (its deps are done)."""
     exp, wd = str(Path(experiment).resolve()), str(Path(workdir).resolve())
+    files = str(Path(wd) / JOBS_DIR / stage.name.replace("/", "--"))
     return Job(stage.name, ("run", exp, "--workdir", wd, "--only", stage.name), stage.gpus if gpus is None else gpus,
-               tuple(dict.fromkeys((str(Path(exp).parent), wd, *mounts))), (wd,))
+               tuple(dict.fromkeys((str(Path(exp).parent), wd, *mounts))), (wd,), files)
 
 
 def run_pipeline(pipe, executor, experiment: Path, workdir: Path, start: str | None = None, gpus: int | None = None,

@@ -125,8 +125,8 @@ def student_stage(spec: ExperimentSpec, split: str):
                     student_protocol(spec), limit, spec.data_seed, spec.difficulty.max_gen_toks)
         from harness.records.store import iter_samples
 
-        _write_jsonl(ctx.out / "samples.jsonl", list(iter_samples(out.run_dir, task)))
-        return {"run": out.run_dir.name, "task": task, "accuracy": out.results[task]["value"], "n": out.results[task]["n"]}
+        _write_jsonl(ctx.out / "samples.jsonl", [r.to_json() for r in iter_samples(out.run_dir, task)])
+        return {"run": out.run_dir.name, "task": task, "accuracy": out.results[task].value, "n": out.results[task].n}
     return run
 
 
@@ -225,7 +225,7 @@ def select_lr_stage(spec: ExperimentSpec, method: str, seed: int, lr_stages: lis
                 out = _eval(ctx, spec, ctx.inputs[dep] / "model", [spec.eval.lr_select_task], {"experiment": spec.name,
                             "role": "lr-select", "method": method, "lr": str(lr)}, spec.eval.protocol, spec.eval.limit, seed,
                             spec.eval.max_gen_toks)
-                scores[lr] = out.results[spec.eval.lr_select_task]["value"]
+                scores[lr] = out.results[spec.eval.lr_select_task].value
         best = max(lr_stages, key=lambda x: (scores[x[0]] or 0.0, -x[0]))  # ties: the smaller learning rate
         (ctx.out / "choice.json").write_text(json.dumps({"lr": best[0], "model": str(ctx.inputs[best[1]] / "model"),
                                                          "scores": {str(k): v for k, v in scores.items()}}, indent=1) + "\n")
@@ -258,7 +258,7 @@ def eval_stage(spec: ExperimentSpec, method: str, stage: str, seed: int):
             tasks = [*tasks, MATHD]
         labels = {"experiment": spec.name, "student": spec.student_name(), "method": method, "stage": stage}
         out = _eval(ctx, spec, model, tasks, labels, spec.eval.protocol, spec.eval.limit, seed, spec.eval.max_gen_toks, subsets)
-        return {"run": out.run_dir.name, "results": {t: r["value"] for t, r in out.results.items()}}
+        return {"run": out.run_dir.name, "results": {t: r.value for t, r in out.results.items()}}
     return run
 
 

@@ -6,42 +6,43 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.records.models import TaskResult
 from harness.records.store import iter_samples
 from harness.scoring import Verdict, sample_metrics
 from harness.scoring.metrics import aggregate
 
 
-def task_result(task: str, rows: Sequence[dict[str, Any]], verdicts: Sequence[Verdict], meta: dict[str, Any]) -> dict[str, Any]:
-    """rows/verdicts: one per sample, grouped by ``doc_id`` in order; meta: the task's protocol metadata."""
+def task_result(task: str, rows: Sequence[Any], verdicts: Sequence[Verdict], meta: dict[str, Any]) -> TaskResult:
+    """rows/verdicts: one per sample (rows: SampleRow, or anything with ``doc_id``, ``truncated``, ``tokens``),
+    grouped by ``doc_id`` in order; meta: the task's protocol metadata."""
     per_doc: dict[Any, list[Verdict]] = {}
     for row, v in zip(rows, verdicts, strict=True):
-        per_doc.setdefault(row["doc_id"], []).append(v)
+        per_doc.setdefault(row.doc_id, []).append(v)
     ks = {len(vs) for vs in per_doc.values()}
     agg = aggregate([sample_metrics(vs) for vs in per_doc.values()])
     primary = meta.get("primary_metric", "avg_at_k")
     n_samples = len(rows)
-    return {
-        "task": task,
-        "protocol": meta.get("protocol"),
-        "metric": primary,
-        "metric_label": meta.get("metric_label"),
-        "value": agg[primary]["value"] if agg else None,
-        "stderr": agg[primary]["stderr"] if agg else None,
-        "n": len(per_doc),
-        "k": max(ks) if ks else 0,
-        "metrics": agg,
-        "truncation_rate": sum(bool(r.get("truncated")) for r in rows) / n_samples if n_samples else None,
-        "no_answer_rate": sum(v.status == "no_answer" for v in verdicts) / n_samples if n_samples else None,
-        "timeout_rate": sum(v.status == "timeout" for v in verdicts) / n_samples if n_samples else None,
-        "mean_tokens": (sum(r.get("tokens") or 0 for r in rows) / n_samples) if n_samples else None,
-    }
+    return TaskResult(
+        task=task,
+        protocol=meta.get("protocol"),
+        metric=primary,
+        metric_label=meta.get("metric_label"),
+        value=agg[primary]["value"] if agg else None,
+        stderr=agg[primary]["stderr"] if agg else None,
+        n=len(per_doc),
+        k=max(ks) if ks else 0,
+        metrics=agg,
+        truncation_rate=sum(bool(r.truncated) for r in rows) / n_samples if n_samples else None,
+        no_answer_rate=sum(v.status == "no_answer" for v in verdicts) / n_samples if n_samples else None,
+        timeout_rate=sum(v.status == "timeout" for v in verdicts) / n_samples if n_samples else None,
+        mean_tokens=(sum(r.tokens or 0 for r in rows) / n_samples) if n_samples else None,
+    )
 
 
 def per_problem_scores(run_dir: Path, task: str, metric: str) -> tuple[dict[str, float], int]:
     """Problem id -> the run's score on it under ``metric`` (e.g. avg@k over its samples), and k."""
     by_doc: dict[str, list[Verdict]] = {}
     for r in iter_samples(run_dir, task):
-        by_doc.setdefault(str(r["id"] if r.get("id") is not None else r["doc_id"]), []).append(
-            Verdict(bool(r["correct"]), r.get("extracted"), r.get("status", "ok"), r.get("method", "")))
+        by_doc.setdefault(r.problem_id, []).append(Verdict(bool(r.correct), r.extracted, r.status, r.method))
     k = max((len(v) for v in by_doc.values()), default=0)
     return {doc: sample_metrics(vs)[metric] for doc, vs in by_doc.items()}, k

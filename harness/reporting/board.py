@@ -138,7 +138,7 @@ def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
     rows = [r for g in spec.groups for r in g.rows]
     cells: dict[tuple[str, str], Cell] = {}
     for row in rows:
-        selected = [(r, read_run(Path(r["path"]))["results"]) for r in _select(row, runs, spec.protocol)]
+        selected = [(r, read_run(Path(r["path"])).results) for r in _select(row, runs, spec.protocol)]
         for task in spec.columns:
             metric = protocol.sampling(spec.family(task)).primary_metric
             cell = Cell(row.id, task)

@@ -20,6 +20,7 @@ import yaml
 
 from harness.core import stats
 from harness.core.errors import SpecError
+from harness.records.models import ResolvedSpec
 from harness.records.scores import per_problem_scores
 from harness.records.store import read_run
 
@@ -50,24 +51,19 @@ def decide(base: np.ndarray, cand: np.ndarray, binary: bool, margin: float, alph
     return "pass", res
 
 
-def _identity(spec: dict[str, Any], generation: Any) -> dict[str, Any]:
-    user = spec.get("spec", {})
+def _identity(spec: ResolvedSpec, generation: Any) -> dict[str, Any]:
     return {
-        "protocol": user.get("protocol"),
+        "protocol": spec.protocol,
         "generation config": generation,
-        "task data hashes": spec.get("data_sha256"),
-        "checker version": (spec.get("versions") or {}).get("checker"),
+        "task data hashes": spec.data_sha256,
+        "checker version": spec.versions.get("checker"),
     }
 
 
-def _generation(spec: dict[str, Any], task: str) -> Any:
-    return (spec.get("tasks") or {}).get(task, {}).get("generation_kwargs")
-
-
-def check_comparable(base: dict, cand: dict, tasks: list[str]) -> list[str]:
+def check_comparable(base: ResolvedSpec, cand: ResolvedSpec, tasks: list[str]) -> list[str]:
     """Human-readable list of fields that differ between the two runs. Protocol, task data and checker are
     run-wide; of the per-task generation configs, the first that differs is named."""
-    gens = ((_generation(base, t), _generation(cand, t)) for t in tasks)
+    gens = ((base.generation(t), cand.generation(t)) for t in tasks)
     ga, gb = next(((x, y) for x, y in gens if x != y), (None, None))
     a, b = _identity(base, ga), _identity(cand, gb)
     diffs = []
@@ -84,8 +80,9 @@ def check_comparable(base: dict, cand: dict, tasks: list[str]) -> list[str]:
 
 def compare_runs(baseline: Path, candidate: Path, tasks: list[str] | None = None, margin: float = 1.0,
                  alpha: float = 0.05, allow_mismatch: bool = False) -> list[TaskVerdict]:
+    """Per common task (or ``tasks``), the paired test of candidate against baseline and its verdict."""
     b_rec, c_rec = read_run(baseline), read_run(candidate)
-    common = [t for t in c_rec["results"] if t in b_rec["results"]]
+    common = [t for t in c_rec.results if t in b_rec.results]
     if tasks:
         missing = [t for t in tasks if t not in common]
         if missing:
@@ -93,13 +90,13 @@ def compare_runs(baseline: Path, candidate: Path, tasks: list[str] | None = None
         common = tasks
     if not common:
         raise SpecError(f"{baseline.name} and {candidate.name} share no task")
-    diffs = check_comparable(b_rec["spec"], c_rec["spec"], common)
+    diffs = check_comparable(b_rec.spec, c_rec.spec, common)
     if diffs and not allow_mismatch:
         raise SpecError("runs are not comparable (use --allow-mismatch to compare anyway): " + "; ".join(diffs))
     out = []
     for task in common:
-        res = c_rec["results"][task]
-        metric = res["metric"]
+        res = c_rec.results[task]
+        metric = res.metric
         bv, bk = per_problem_scores(baseline, task, metric)
         cv, ck = per_problem_scores(candidate, task, metric)
         ids = sorted(set(bv) & set(cv))
@@ -111,7 +108,7 @@ def compare_runs(baseline: Path, candidate: Path, tasks: list[str] | None = None
         note = "" if len(ids) == len(bv) == len(cv) else f"paired on {len(ids)} common problems (baseline {len(bv)}, candidate {len(cv)})"
         if diffs:
             note = (note + "; " if note else "") + "compared despite: " + "; ".join(diffs)
-        out.append(TaskVerdict(task, res.get("metric_label") or metric, verdict, r.test, len(ids), float(b.mean()),
+        out.append(TaskVerdict(task, res.label, verdict, r.test, len(ids), float(b.mean()),
                                float(c.mean()), r.delta, r.ci, r.p_worse, r.p_better, note))
     return out
 
@@ -126,25 +123,24 @@ def compare_reference(candidate: Path, reference_file: Path, tasks: list[str] | 
     if not isinstance(ref, dict) or not isinstance(ref.get("tasks"), dict):
         raise SpecError(f"{reference_file}: expected a mapping with a 'tasks' key: {{task: {{value, tolerance}}}}")
     rec = read_run(candidate)
-    proto = rec["spec"].get("spec", {}).get("protocol")
+    proto, checker = rec.spec.protocol, rec.spec.versions.get("checker")
     if ref.get("protocol") and ref["protocol"] != proto and not allow_mismatch:
         raise SpecError(f"protocol: reference {ref['protocol']!r} vs candidate {proto!r} (use --allow-mismatch)")
-    if ref.get("checker") and ref["checker"] != (rec["spec"].get("versions") or {}).get("checker") and not allow_mismatch:
-        raise SpecError(f"checker version: reference {ref['checker']!r} vs candidate "
-                        f"{(rec['spec'].get('versions') or {}).get('checker')!r} (use --allow-mismatch)")
+    if ref.get("checker") and ref["checker"] != checker and not allow_mismatch:
+        raise SpecError(f"checker version: reference {ref['checker']!r} vs candidate {checker!r} (use --allow-mismatch)")
     out = []
     for task, pin in ref["tasks"].items():
         if tasks and task not in tasks:
             continue
         if not isinstance(pin, dict) or "value" not in pin:
             raise SpecError(f"{reference_file}: tasks.{task}: expected {{value: <points>, tolerance: <points>}}")
-        if task not in rec["results"]:
+        if task not in rec.results:
             raise SpecError(f"{reference_file}: tasks.{task}: not in the candidate run")
-        r = rec["results"][task]
+        r = rec.results[task]
         value, tol = float(pin["value"]) / 100, float(pin.get("tolerance", 0.0)) / 100
-        verdict = "regression" if r["value"] < value - tol else "pass"
-        out.append(TaskVerdict(task, r.get("metric_label") or r["metric"], verdict, "reference", r["n"], value, r["value"],
-                               r["value"] - value, None, note=f"pinned {100 * value:.1f} ± {100 * tol:.1f}"))
+        verdict = "regression" if r.value < value - tol else "pass"
+        out.append(TaskVerdict(task, r.label, verdict, "reference", r.n, value, r.value, r.value - value, None,
+                               note=f"pinned {100 * value:.1f} ± {100 * tol:.1f}"))
     return out
 
 

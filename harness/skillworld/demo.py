@@ -45,9 +45,9 @@ def skill_accuracy(run_dir: Path, task: str, skills: dict[str, list[str]]) -> di
     hits: dict[str, list[int]] = {s: [] for s in SKILLS}
     overall = []
     for r in iter_samples(run_dir, task):
-        overall.append(int(r["correct"]))
-        for s in skills[str(r["id"])]:
-            hits[s].append(int(r["correct"]))
+        overall.append(int(bool(r.correct)))
+        for s in skills[str(r.id)]:
+            hits[s].append(int(bool(r.correct)))
     return {"overall": sum(overall) / len(overall), **{s: sum(v) / len(v) for s, v in hits.items() if v}}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.evaluation.runner import run_eval, spec_from_cli
+from harness.records.models import SCHEMA_VERSION
 from harness.records.store import RunIndex, iter_samples, read_run
 from harness.scoring import Checker, sample_metrics
 from harness.scoring.metrics import aggregate
@@ -39,12 +40,13 @@ def test_run_record_is_complete(first_run):
     runs, out = first_run
     assert not out.reused_run and out.generated == 2 * 1 + 2 * 64 and out.cached == 0
     rec = read_run(out.run_dir)
-    spec, results, prov = rec["spec"], rec["results"], rec["provenance"]
-    assert spec["spec_hash"] and spec["model_fingerprint"] and spec["chat_template"]["mode"] == "on"
-    assert spec["tasks"]["statbench_amc23"]["repeats"] == 64 and spec["tasks"]["statbench_gsm8k"]["generation_kwargs"]["max_gen_toks"] == 12
+    spec, results, prov = rec.spec, rec.results, rec.provenance
+    assert rec.schema_version == SCHEMA_VERSION and json.loads((out.run_dir / "spec.json").read_text())["schema_version"] == SCHEMA_VERSION
+    assert spec.spec_hash and spec.model_fingerprint and spec.chat_template.mode == "on"
+    assert spec.tasks["statbench_amc23"]["repeats"] == 64 and spec.generation("statbench_gsm8k")["max_gen_toks"] == 12
     assert set(results) == set(TASKS)
-    assert (results["statbench_amc23"]["n"], results["statbench_amc23"]["k"]) == (2, 64)
-    assert results["statbench_amc23"]["metric_label"] == "avg@64"
+    assert (results["statbench_amc23"].n, results["statbench_amc23"].k) == (2, 64)
+    assert results["statbench_amc23"].metric_label == "avg@64"
     for key in ("git", "packages", "python", "hardware", "container", "data_sha256", "checker", "chat_template_sha256",
                 "model_fingerprint", "task_files_sha256"):
         assert key in prov, key
@@ -55,22 +57,22 @@ def test_run_record_is_complete(first_run):
 
 def test_samples_match_an_independent_regrade(first_run):
     _, out = first_run
-    results = read_run(out.run_dir)["results"]
+    results = read_run(out.run_dir).results
     fresh = Checker(workers=1)
     try:
         for task in TASKS:
             rows = list(iter_samples(out.run_dir, task))
-            assert len(rows) == results[task]["n"] * results[task]["k"]
-            verdicts = fresh.grade_many([(r["response"], r["reference"]) for r in rows])
-            assert [(v.correct, v.extracted, v.status) for v in verdicts] == [(r["correct"], r["extracted"], r["status"]) for r in rows]
+            assert len(rows) == results[task].n * results[task].k
+            verdicts = fresh.grade_many([(r.response, r.reference) for r in rows])
+            assert [(v.correct, v.extracted, v.status) for v in verdicts] == [(r.correct, r.extracted, r.status) for r in rows]
             per_doc = {}
             for r, v in zip(rows, verdicts, strict=True):
-                per_doc.setdefault(r["doc_id"], []).append(v)
+                per_doc.setdefault(r.doc_id, []).append(v)
             agg = aggregate([sample_metrics(vs) for vs in per_doc.values()])
             for name, m in agg.items():
-                assert results[task]["metrics"][name]["value"] == pytest.approx(m["value"])
-            assert results[task]["truncation_rate"] == pytest.approx(sum(r["truncated"] for r in rows) / len(rows))
-            assert all(r["tokens"] <= 12 and r["finish_reason"] in ("stop", "length") for r in rows)
+                assert results[task].metrics[name].value == pytest.approx(m["value"])
+            assert results[task].truncation_rate == pytest.approx(sum(r.truncated for r in rows) / len(rows))
+            assert all(r.tokens <= 12 and r.finish_reason in ("stop", "length") for r in rows)
     finally:
         fresh.close()
 
@@ -82,7 +84,7 @@ def test_identical_call_reuses_the_run_and_force_regenerates_nothing(first_run, 
     forced = run_eval(_spec(tiny_model), runs, force=True)
     assert not forced.reused_run and forced.generated == 0 and forced.cached == out.generated
     for task in TASKS:
-        assert [r["response"] for r in iter_samples(forced.run_dir, task)] == [r["response"] for r in iter_samples(out.run_dir, task)]
+        assert [r.response for r in iter_samples(forced.run_dir, task)] == [r.response for r in iter_samples(out.run_dir, task)]
 
 
 def test_different_seed_is_a_different_run(first_run, tiny_model):
@@ -129,7 +131,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
 
     def samples(runs):
         run = next(p for p in runs.iterdir() if p.name[0].isdigit())
-        return [(r["doc_id"], r["sample"], r["response"], r["tokens"]) for r in iter_samples(run, "statbench_amc23")]
+        return [(r.doc_id, r.sample, r.response, r.tokens) for r in iter_samples(run, "statbench_amc23")]
 
     a, b = samples(killed_runs), samples(tmp_path / "clean")
     assert len(a) == total and len({(d, s) for d, s, _, _ in a}) == total  # none missing, none duplicated
@@ -198,15 +200,15 @@ def test_rescore_a_statbench_run_lists_changed_verdicts(first_run, tmp_path):
 
     rec = read_run(out.run_dir)
     rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
-    rows[0] = {**rows[0], "response": "so the answer is \\boxed{18}", "correct": False}  # an old checker said no
-    fake = write_run(tmp_path, "20000101T000000-fake-00000000", rec["spec"], {"statbench_gsm8k": rec["results"]["statbench_gsm8k"]},
-                     rec["provenance"], {"statbench_gsm8k": rows})
+    rows[0] = rows[0].model_copy(update={"response": "so the answer is \\boxed{18}", "correct": False})  # an old checker said no
+    fake = write_run(tmp_path, "20000101T000000-fake-00000000", rec.spec, {"statbench_gsm8k": rec.results["statbench_gsm8k"]},
+                     rec.provenance, {"statbench_gsm8k": rows})
     r = statbench("rescore", fake.name, "--runs-dir", tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "1 verdict(s) changed" in r.stdout and "False -> True" in r.stdout
     new = next(p for p in tmp_path.iterdir() if "rescore" in p.name)
     spec = json.loads((new / "spec.json").read_text())
-    assert spec["kind"] == "rescore" and spec["source"] == str(fake.resolve()) and spec["source_spec_hash"] == rec["spec"]["spec_hash"]
+    assert spec["kind"] == "rescore" and spec["source"] == str(fake.resolve()) and spec["source_spec_hash"] == rec.spec.spec_hash
     assert json.loads((new / "changes.jsonl").read_text().splitlines()[0])["after"] is True
 
 

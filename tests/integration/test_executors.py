@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.executors import ExecutorError, Job, make_executor
-from harness.executors.jobs import eval_jobs
+from harness.executors import ExecutorError, make_executor
+from harness.executors.jobs import eval_jobs as _eval_jobs
+from harness.records.models import EvalSpec
 from harness.records.store import iter_samples, read_run
 from tests.helpers.cli import statbench
 
@@ -21,6 +22,13 @@ ray = pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "statbench_amc23"  # sampled (avg@64): every seed gives different generations
 OPTIONS = ["--backend", "hf", "--limit", "1", "--max-gen-toks", "8", "--batch-size", "64"]
+SPEC = {"backend": "hf", "limit": 1, "max_gen_toks": 8, "batch_size": 64}
+
+
+def eval_jobs(models, tasks, seeds, runs_dir, gpus=1):
+    """The checkpoint x task x seed matrix as eval jobs (job spec files, result files)."""
+    specs = [EvalSpec(model=m, tasks=[t], seed=s, **SPEC) for m in models for t in tasks for s in seeds]
+    return _eval_jobs(specs, runs_dir, gpus=gpus)
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +48,15 @@ def models(tiny_model, tmp_path_factory):
 @pytest.fixture(scope="module")
 def matrix(ray_cluster, models, tmp_path_factory):
     runs_ray, runs_local = tmp_path_factory.mktemp("runs-ray"), tmp_path_factory.mktemp("runs-local")
-    jobs = eval_jobs(models, [TASK], [0, 1], OPTIONS, runs_ray, gpus=1)
-    broken = Job("broken", ("eval", "--model", str(runs_ray / "no-such-model"), "--tasks", TASK, "--runs-dir",
-                            str(runs_ray), *OPTIONS), gpus=1)
+    jobs = eval_jobs(models, [TASK], [0, 1], runs_ray, gpus=1)
+    broken = eval_jobs([str(runs_ray / "no-such-model")], [TASK], [0], runs_ray, gpus=1)[0]
     on_ray = ray_cluster.run([*jobs[:2], broken, *jobs[2:]])
-    local = make_executor("local").run(eval_jobs(models, [TASK], [0, 1], OPTIONS, runs_local, gpus=0))
+    local = make_executor("local").run(eval_jobs(models, [TASK], [0, 1], runs_local, gpus=0))
     return on_ray, local
 
 
 def _samples(run_dir: str) -> list[tuple]:
-    return [(s["doc_id"], s["sample"], s["response"], s["correct"]) for s in iter_samples(Path(run_dir), TASK)]
+    return [(s.doc_id, s.sample, s.response, s.correct) for s in iter_samples(Path(run_dir), TASK)]
 
 
 def test_ray_matrix_gives_each_running_job_its_own_gpu(matrix):
@@ -65,10 +72,10 @@ def test_ray_matrix_gives_each_running_job_its_own_gpu(matrix):
 
 def test_a_failing_job_is_reported_and_the_others_finish(matrix):
     on_ray, _ = matrix
-    broken = next(r for r in on_ray if r.job.name == "broken")
-    assert not broken.ok and broken.returncode != 0 and "no-such-model" in broken.log_tail
-    assert [r.job.name for r in on_ray if r.ok] == [r.job.name for r in on_ray if r.job.name != "broken"]
-    assert all(r.run_dir() for r in on_ray if r.ok)
+    broken = next(r for r in on_ray if r.job.name.startswith("no-such-model/"))
+    assert not broken.ok and broken.returncode != 0 and "no-such-model" in broken.outcome.error
+    assert [r.job.name for r in on_ray if r.ok] == [r.job.name for r in on_ray if r is not broken]
+    assert all(r.run_dir() and r.outcome.run_id == Path(r.run_dir()).name for r in on_ray if r.ok)
 
 
 def test_ray_results_equal_the_local_executor(matrix):
@@ -78,8 +85,8 @@ def test_ray_results_equal_the_local_executor(matrix):
     responses = set()
     for lr in local:
         a, b = read_run(Path(ray_by[lr.job.name].run_dir())), read_run(Path(lr.run_dir()))
-        assert a["spec"]["spec_hash"] == b["spec"]["spec_hash"]
-        assert a["results"][TASK]["value"] == b["results"][TASK]["value"]
+        assert a.spec.spec_hash == b.spec.spec_hash
+        assert a.results[TASK].value == b.results[TASK].value
         sa, sb = _samples(ray_by[lr.job.name].run_dir()), _samples(lr.run_dir())
         assert len(sa) == 64 and sa == sb, lr.job.name
         responses.add(tuple(x[2] for x in sa))
@@ -88,7 +95,7 @@ def test_ray_results_equal_the_local_executor(matrix):
 
 def test_infeasible_gpu_request_is_refused_not_left_pending(ray_cluster, tmp_path):
     with pytest.raises(ExecutorError, match="more GPUs than the cluster has"):
-        ray_cluster.run(eval_jobs(["m"], [TASK], [0], OPTIONS, tmp_path, gpus=3))
+        ray_cluster.run(eval_jobs(["m"], [TASK], [0], tmp_path, gpus=3))
 
 
 # ------------------------------------------------------------------------------- the pipeline as stage jobs
@@ -116,6 +123,7 @@ def test_pipeline_stages_as_ray_jobs_equal_the_in_process_run(ray_cluster, tmp_p
     results = run_pipeline(pipe, ray_cluster, exp, wd_ray, log=log.append)
     assert all(r.ok for r in results), [r.log_tail[-1500:] for r in results if not r.ok]
     assert not pipe.todo() and len(results) == 11
+    assert all([st.hash for st in r.outcome.stages] == [pipe.stages[r.job.name].hash] for r in results)  # result files
     gpu_stages = {r.job.name: r.device for r in results if r.job.gpus}
     assert set(gpu_stages) == {s.name for s in pipe.order if s.kind in ("generate", "select-lr", "sft", "eval")}
     assert all(d in ("0", "1") for d in gpu_stages.values())
@@ -127,7 +135,7 @@ def test_pipeline_stages_as_ray_jobs_equal_the_in_process_run(ray_cluster, tmp_p
     for s in pipe.order:
         assert by_stage[s.name]["hash"] == s.hash, s.name
         if s.kind in ("dataset", "msp", "difficulty"):
-            ours = json.loads((pipe.out_dir(s) / "done.json").read_text())["summary"]
+            ours = pipe.record(s).summary
             assert ours == by_stage[s.name]["summary"], s.name
 
     def board(wd: Path) -> list[dict]:  # every cell, less the run ids (timestamps differ)
@@ -158,7 +166,7 @@ def test_eval_cli_fans_seeds_out_and_fails_cleanly_without_docker(models, tmp_pa
                    "--runs-dir", runs, *OPTIONS, "--label", "method=base")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "2/2 job(s) succeeded on the local executor" in r.stderr and r.stdout.count(" ok ") == 2
-    seeds = sorted(read_run(d)["spec"]["spec"]["seed"] for d in runs.iterdir() if (d / "spec.json").is_file())
+    seeds = sorted(read_run(d).spec.spec.seed for d in runs.iterdir() if (d / "spec.json").is_file())
     assert seeds == [0, 1]
     d = statbench("eval", "--model", models[0], "--tasks", TASK, "--executor", "docker", "--runs-dir", runs,
                    env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})

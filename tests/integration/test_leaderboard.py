@@ -15,6 +15,7 @@ import pytest
 from harness.core.errors import SpecError
 from harness.core.tasks import task_docs
 from harness.evaluation.runner import run_eval, spec_from_cli
+from harness.records.models import STORED, ResolvedSpec, SampleRow, TaskResult
 from harness.records.store import write_run
 from harness.reporting.render import generate
 from tests.helpers.cli import statbench
@@ -102,13 +103,15 @@ def _synthetic_runs(runs: Path) -> None:
         samples, results = {}, {}
         for task, (n, k) in tasks.items():
             docs = task_docs(task)[:n]
-            rows = [{"id": d["id"], "doc_id": j, "sample": s, "correct": (c := rng.random() < acc), "extracted": "1" if c else "2",
-                     "status": "ok", "method": "number"} for j, d in enumerate(docs) for s in range(k)]
+            rows = [SampleRow(id=d["id"], doc_id=j, sample=s, response="", reference="", correct=(c := rng.random() < acc),
+                              extracted="1" if c else "2", status="ok", method="number")
+                    for j, d in enumerate(docs) for s in range(k)]
             samples[task] = rows
-            results[task] = {"metric": "avg_at_k", "metric_label": "pass@1" if k == 1 else f"avg@{k}", "value": 0.0,
-                             "n": n, "k": k, "protocol": "stat-paper"}
-        spec = {"kind": "eval", "spec_hash": f"{i:064d}", "spec": {"model": f"/ckpt/{method}", "backend": "hf",
-                "protocol": "stat-paper", "seed": seed, "labels": {"method": method, "stage": stage}}}
+            results[task] = TaskResult(task=task, metric="avg_at_k", metric_label="pass@1" if k == 1 else f"avg@{k}",
+                                       value=0.0, n=n, k=k, protocol="stat-paper")
+        spec = ResolvedSpec.model_validate(
+            {"kind": "eval", "spec_hash": f"{i:064d}", "spec": {"model": f"/ckpt/{method}", "backend": "hf", "tasks": list(tasks),
+             "protocol": "stat-paper", "seed": seed, "labels": {"method": method, "stage": stage}}}, context=STORED)
         write_run(runs, f"2026010{i + 1}T000000-{method}-s{seed}", spec, results, {"created": f"2026-01-0{i + 1}T00:00:00Z"}, samples)
 
 

@@ -20,8 +20,8 @@ def test_openai_backend_end_to_end(tmp_path, monkeypatch):
         out = run_eval(spec, tmp_path)
         assert out.generated == 6
         rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
-        expected = [model.reply(r["prompt"]).endswith("\\boxed{-1}$.") is False for r in rows]
-        assert [r["correct"] for r in rows] == expected and any(expected) and not all(expected)
+        expected = [model.reply(r.prompt).endswith("\\boxed{-1}$.") is False for r in rows]
+        assert [r.correct for r in rows] == expected and any(expected) and not all(expected)
         assert any(c["auth"] == f"Bearer {SECRET}" for c in model.calls)
         assert {c["path"] for c in model.calls} == {"/v1/chat/completions"}
         assert all(c["body"]["model"] == "served-model" and c["body"]["max_tokens"] == 64 and "seed" in c["body"]
@@ -29,7 +29,7 @@ def test_openai_backend_end_to_end(tmp_path, monkeypatch):
         for f in out.run_dir.rglob("*"):
             if f.is_file():
                 assert SECRET not in f.read_text(), f"secret leaked into {f}"
-        assert read_run(out.run_dir)["spec"]["chat_template"]["mode"] == "server"
+        assert read_run(out.run_dir).spec.chat_template.mode == "server"
         again = run_eval(spec, tmp_path)
         assert again.reused_run and again.generated == 0
 

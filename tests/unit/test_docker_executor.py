@@ -14,16 +14,25 @@ import pytest
 
 from harness.executors import ExecutorError, Job, make_executor
 from harness.executors.docker import DockerExecutor
-from harness.executors.jobs import eval_jobs, stage_job
+from harness.executors.jobs import eval_jobs as _eval_jobs
+from harness.executors.jobs import stage_job
+from harness.records.models import EvalJob, EvalSpec, JobOutcome
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "docker" / "commands.txt"
+
+
+def eval_jobs(models, tasks, seeds, runs_dir, gpus=1, **kw):
+    """Jobs for every model x task x seed (specs built directly, as ``statbench eval --seeds`` does)."""
+    specs = [EvalSpec.model_construct(**{**EvalSpec(model=m, tasks=["statbench_gsm8k"]).model_dump(), "tasks": [t],
+                                         "seed": s, **kw}) for m in models for t in tasks for s in seeds]
+    return _eval_jobs(specs, runs_dir, gpus=gpus)
 
 
 def _jobs(tmp_path: Path) -> list[Job]:
     ckpt = tmp_path / "ckpt" / "stat-sel"
     ckpt.mkdir(parents=True)
-    jobs = eval_jobs([str(ckpt), "Qwen/Qwen2.5-Math-1.5B"], ["statbench_math500"], [0, 1],
-                     ["--protocol", "stat-paper", "--backend", "vllm"], tmp_path / "runs", gpus=1)
+    jobs = eval_jobs([str(ckpt), "Qwen/Qwen2.5-Math-1.5B"], ["statbench_math500"], [0, 1], tmp_path / "runs", gpus=1,
+                     protocol="stat-paper", backend="vllm")
     stage = SimpleNamespace(name="sft/stat-sel/s0", gpus=1)
     jobs.append(stage_job(stage, tmp_path / "exp" / "llama.yaml", tmp_path / "experiments" / "llama"))
     return jobs
@@ -59,7 +68,7 @@ def test_sdk_call_matches_the_command_line(tmp_path, monkeypatch):
     job = _jobs(tmp_path)[0]
     spec = ex.spec(job, "img@sha256:" + "0" * 64, ["1"])
     kw = spec.sdk_kwargs()
-    assert kw["image"] == "img:1" and kw["command"] == list(job.argv) and kw["user"] == "1000:1000"
+    assert kw["image"] == "img:1" and kw["command"] == job.command() and kw["user"] == "1000:1000"
     assert kw["environment"]["OPENAI_API_KEY"] == "sk-do-not-leak"  # the value goes to the engine, not to logs
     assert kw["environment"]["STATBENCH_IMAGE_DIGEST"] == "img@sha256:" + "0" * 64
     assert kw["device_requests"][0]["DeviceIDs"] == ["1"] and kw["device_requests"][0]["Capabilities"] == [["gpu"]]
@@ -82,10 +91,16 @@ class _FakeContainer:
         time.sleep(0.05)
         with self.client.lock:
             self.client.running.remove(self.devices)
-        return {"StatusCode": 3 if "--tasks" in self.kw["command"] and "broken" in self.kw["command"] else 0}
+        cmd = self.kw["command"]
+        job = EvalJob.model_validate_json(Path(cmd[cmd.index("--spec") + 1]).read_text(), context={"stored": True})
+        if "broken" in job.spec.tasks:
+            return {"StatusCode": 3}
+        run = f"/runs/{job.spec.model}-{job.spec.tasks[0]}"  # what the job reports in its result file
+        Path(cmd[cmd.index("--result-file") + 1]).write_text(JobOutcome(ok=True, run_dir=run, run_id=Path(run).name).model_dump_json())
+        return {"StatusCode": 0}
 
     def logs(self):
-        return b"run: /runs/x\n"
+        return b"run: /runs/not-this-one\n"  # printed text is not an interface: executors read the result file
 
     def remove(self, force=False):
         pass
@@ -104,22 +119,23 @@ class _FakeClient:
 def test_jobs_share_the_gpus_without_sharing_a_device(tmp_path):
     client = _FakeClient()
     ex = DockerExecutor(image="img:1", hf_cache=str(tmp_path), num_gpus=2, client=client, user="1:1")
-    jobs = eval_jobs(["m1", "m2"], ["statbench_gsm8k", "broken"], [0], [], tmp_path / "runs", gpus=1)
+    jobs = eval_jobs(["m1", "m2"], ["statbench_gsm8k", "broken"], [0], tmp_path / "runs", gpus=1)
     results = ex.run(jobs)
     assert [r.ok for r in results] == [True, False, True, False]  # failures reported, the others finished
+    assert [r.run_dir() for r in results] == ["/runs/m1-statbench_gsm8k", None, "/runs/m2-statbench_gsm8k", None]
     assert {r.device for r in results} == {"0", "1"}
     assert max(len(o) for o in client.overlaps) == 2  # two at a time on two GPUs...
     assert all(len(o) == len(set(o)) for o in client.overlaps)  # ...never on the same one
     assert all(r.extra["image"] == "img:1@sha256:" + "1" * 64 for r in results)
     with pytest.raises(ExecutorError, match="more GPUs than this host has"):
-        ex.run(eval_jobs(["m1"], ["t"], [0], [], tmp_path / "runs", gpus=3))
+        ex.run(eval_jobs(["m1"], ["t"], [0], tmp_path / "runs", gpus=3))
 
 
 def test_no_engine_is_one_clear_sentence(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
     ex = make_executor("docker", image="statbench-eval:latest")
     with pytest.raises(ExecutorError) as e:
-        ex.run(eval_jobs(["m"], ["statbench_gsm8k"], [0], [], tmp_path / "runs"))
+        ex.run(eval_jobs(["m"], ["statbench_gsm8k"], [0], tmp_path / "runs"))
     msg = str(e.value)
     assert msg.startswith("no Docker engine reachable") and "--executor local" in msg and "\n" not in msg
 

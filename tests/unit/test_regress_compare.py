@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from harness.reporting.regress import check_comparable
+from harness.records.models import STORED, ResolvedSpec
+from harness.reporting.regress import check_comparable as _check
 
 
 def _spec(protocol="stat-paper", gen=None, data=None, checker="1.0", tasks=("t1", "t2")):
-    return {"spec": {"protocol": protocol}, "tasks": {t: {"generation_kwargs": gen or {"temperature": 0.0}} for t in tasks},
+    return {"kind": "eval", "spec": {"model": "m", "tasks": list(tasks), "protocol": protocol},
+            "tasks": {t: {"generation_kwargs": gen or {"temperature": 0.0}} for t in tasks},
             "data_sha256": data if data is not None else {"a.jsonl": "1", "b.jsonl": "2"}, "versions": {"checker": checker}}
+
+
+def check_comparable(base: dict, cand: dict, tasks: list[str]) -> list[str]:
+    """The gate's check on two stored resolved specs (read as records are: no registry checks)."""
+    return _check(*(ResolvedSpec.model_validate(s, context=STORED) for s in (base, cand)), tasks)
 
 
 def test_identical_runs_are_comparable():

@@ -23,14 +23,14 @@ def test_vllm_backend_end_to_end(tiny_model, tmp_path):
                  tmp_path / "v")
     assert v.generated == 2 + 2 * 64
     h = run_eval(spec_from_cli(str(tiny_model), "hf", ["statbench_gsm8k"], **args), tmp_path / "h")
-    vp = [r["prompt"] for r in iter_samples(v.run_dir, "statbench_gsm8k")]
-    hp = [r["prompt"] for r in iter_samples(h.run_dir, "statbench_gsm8k")]
+    vp = [r.prompt for r in iter_samples(v.run_dir, "statbench_gsm8k")]
+    hp = [r.prompt for r in iter_samples(h.run_dir, "statbench_gsm8k")]
     assert vp == hp and vp[0].startswith("<|im_start|>user\n")
     rows = list(iter_samples(v.run_dir, "statbench_amc23"))
-    assert all(r["tokens"] <= 16 for r in rows) and len({r["response"] for r in rows}) > 1  # T=1.0 samples differ
+    assert all(r.tokens <= 16 for r in rows) and len({r.response for r in rows}) > 1  # T=1.0 samples differ
 
     again = run_eval(spec_from_cli(str(tiny_model), "vllm", ["statbench_amc23"], backend_args=ENGINE, **args), tmp_path / "v2")
-    assert [r["response"] for r in iter_samples(again.run_dir, "statbench_amc23")] == [r["response"] for r in rows]
+    assert [r.response for r in iter_samples(again.run_dir, "statbench_amc23")] == [r.response for r in rows]
 
 
 def test_vllm_context_guard(tiny_model, tmp_path):
