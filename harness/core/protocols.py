@@ -5,7 +5,7 @@ headline metric, per task family (``math`` | ``amc`` | ``aime``). The shipped ta
 ``stat-paper`` rendering (a test keeps them in sync); ``statbench eval --protocol`` applies another.
 
 lm-eval footgun: ``do_sample: false`` silently forces temperature 0 whatever else is asked
-(anchors-eval.md §0 4c). Here ``do_sample`` is always derived from the temperature, and
+(lm-eval's generate_until drops the temperature when do_sample is false). Here ``do_sample`` is always derived from the temperature, and
 ``check_generation`` refuses any config where the two disagree.
 """
 

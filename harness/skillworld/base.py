@@ -1,5 +1,5 @@
 """The skill world's base student: a character-level tokenizer and a small Qwen2 model, pre-trained on
-the skewed base mix with a plain PyTorch loop (faster than a trainer at this size; skillworld.md).
+the skewed base mix with a plain PyTorch loop (faster than a trainer at this size).
 
 ``statbench skillworld pretrain DIR [--seed S]`` rebuilds it from ``RECIPE``; the committed checkpoint in
 ``examples/skillworld/base`` carries ``recipe.json`` with the recipe's hash and the sha256 of its weights,

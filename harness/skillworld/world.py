@@ -1,6 +1,6 @@
 """The skill world: a seeded generator of tiny arithmetic problems over seven independent skills.
 
-Designed so that skill targeting has something to find (skillworld.md): every skill is a small fact
+Designed so that skill targeting has something to find: every skill is a small fact
 table or a one-line rule a 1M-parameter model learns in a few hundred steps; none needs multi-digit
 arithmetic. The base student is pre-trained on a mix that nearly omits three skills, so it is strong on
 four and near zero on three, and its failures concentrate on the weak skills.

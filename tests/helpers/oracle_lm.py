@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import lm_eval.models  # noqa: F401  - fill lm-eval's registry before we add to it (spike G6)
+import lm_eval.models  # noqa: F401  - fill lm-eval's registry before we add to it (its registry is filled lazily, only when empty)
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 

@@ -3,7 +3,7 @@
 - API key from the environment variable the spec names; it is never logged or written.
 - A persistent response cache keyed by the full request (reproducible reruns cost nothing).
 - A concurrency limit; transport retries with backoff on 429/5xx/timeouts/garbage (the SDK's own and ours).
-- Prompts are files (``prompts/*.txt``, written from the paper's descriptions, stat.md); replies are parsed
+- Prompts are files (``prompts/*.txt``, written from the paper's App. C.3 descriptions); replies are parsed
   strictly (``<judge>``, ``<reason>``, ``<skill>``, ``<question>``, ``\\boxed{}``). A malformed reply is re-asked
   with a format reminder, then recorded as failed — it never crashes a stage.
 - Token and cost accounting (``usage()``), written into every stage output that used the teacher.
