@@ -6,8 +6,8 @@ Writes, deterministically:
   tasks/data/<benchmark>.jsonl        one normalized JSONL per benchmark: id, problem, answer (+ metadata)
   tasks/data/splits/math_{val1k,test4k}.txt   the fixed 1k/4k split of MATH test (seed below)
   tasks/data/MANIFEST.json            sha256, record count, source file + sha256, license per file
-  benchmarks/graded_samples/<name>.jsonl      id, response, reference, label (+ meta) per graded sample
-  benchmarks/graded_samples/MANIFEST.json
+  tasks/graded_samples/<name>.jsonl      id, response, reference, label (+ meta) per graded sample
+  tasks/graded_samples/MANIFEST.json
 
 Every source file is checked against the sha256 its PROVENANCE.md records before it is read.
 """
@@ -315,7 +315,7 @@ def main() -> None:
                           "sources": [{"generator": f"harness/skillworld/world.py v{VERSION}", "seed": 0}]}
     (tasks_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
-    graded_dir = ROOT / "benchmarks" / "graded_samples"
+    graded_dir = ROOT / "tasks" / "graded_samples"
     gman = {}
     for name, rows in build_graded(sh, math_rows).items():
         p = graded_dir / f"{name}.jsonl"

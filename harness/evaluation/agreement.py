@@ -1,6 +1,6 @@
 """Grader agreement report: statbench vs raw math-verify vs lm-eval's graders, against human/LLM labels.
 
-The labelled samples are bundled in ``benchmarks/graded_samples/`` (sha256-verified; provenance in its
+The labelled samples are bundled in ``tasks/graded_samples/`` (sha256-verified; provenance in its
 PROVENANCE.md). For each file and grader: agreement with the labels, false positives (graded correct,
 labelled wrong) and false negatives. Every sample where statbench disagrees with the label is listed.
 """
@@ -18,7 +18,7 @@ from harness.benchmarks import load_benchmark
 from harness.scoring import Checker, reference_text
 from harness.scoring.pool import WorkerPool
 
-GRADED_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "graded_samples"
+GRADED_DIR = Path(__file__).resolve().parents[2] / "tasks" / "graded_samples"
 FILES = ("processbench_math", "processbench_gsm8k", "qwen25math_math_cot", "gsm8k_openai_solutions", "reasoneval_mr_math")
 STATBENCH, RAW_MV = "statbench", "raw math-verify"
 
@@ -157,7 +157,7 @@ def write_outputs(reports: list[FileReport], out_dir: Path) -> dict[str, Path]:
         "# Grader agreement with labels\n\n"
         f"Checker: `{checker_version()}`. Cells: % of samples where the grader agrees with the label "
         "(false positives = graded correct but labelled wrong, false negatives = the reverse). Label sources "
-        "differ per file (benchmarks/graded_samples/PROVENANCE.md): ProcessBench = LLM judge, Qwen2.5-Math = "
+        "differ per file (tasks/graded_samples/PROVENANCE.md): ProcessBench = LLM judge, Qwen2.5-Math = "
         "Qwen's rule-based grader, GSM8K = OpenAI's grading, ReasonEval = humans (positives only).\n\n"
     )
     atomic_write_text(paths["markdown"], head + to_markdown(reports) + "\n")
