@@ -19,7 +19,8 @@ from harness.scoring import Checker, reference_text
 from harness.scoring.pool import WorkerPool
 
 GRADED_DIR = Path(__file__).resolve().parents[2] / "tasks" / "graded_samples"
-FILES = ("processbench_math", "processbench_gsm8k", "qwen25math_math_cot", "gsm8k_openai_solutions", "reasoneval_mr_math")
+FILES = ("processbench_math", "processbench_gsm8k", "qwen25math_math_cot", "gsm8k_openai_solutions", "reasoneval_mr_math",
+         "answer_styles", "mv_testsuite", "mv_testsuite_heldout")
 STATBENCH, RAW_MV = "statbench", "raw math-verify"
 
 
@@ -158,7 +159,9 @@ def write_outputs(reports: list[FileReport], out_dir: Path) -> dict[str, Path]:
         f"Checker: `{checker_version()}`. Cells: % of samples where the grader agrees with the label "
         "(false positives = graded correct but labelled wrong, false negatives = the reverse). Label sources "
         "differ per file (tasks/graded_samples/PROVENANCE.md): ProcessBench = LLM judge, Qwen2.5-Math = "
-        "Qwen's rule-based grader, GSM8K = OpenAI's grading, ReasonEval = humans (positives only).\n\n"
+        "Qwen's rule-based grader, GSM8K = OpenAI's grading, ReasonEval = humans (positives only); answer_styles = "
+        "hand-written answer-format cases, mv_testsuite(_heldout) = math-verify 0.9.0's own test expectations "
+        "(the held-out part was never tuned on).\n\n"
     )
     atomic_write_text(paths["markdown"], head + to_markdown(reports) + "\n")
     atomic_write_text(paths["json"], json.dumps(summary, indent=2, sort_keys=True) + "\n")

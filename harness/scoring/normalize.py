@@ -47,7 +47,7 @@ _MAX_EXP = 400
 _STRAY_BACKSLASH = re.compile(r"\\(?=\d)")
 _TRAILING_UNIT = re.compile(r"\\(?:text|mbox|mathrm)[ \t]*\{[ \t]*[a-zA-Z][a-zA-Z .]*\}(?:\^\{?\d\}?)?")
 _DIGIT_GROUP_SPACE = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ |[ \u2009\u202f\u00a0])(?=\d{3}(?!\d))")
-MAX_CANON = 2000  # longer answers skip the fast paths and go to the engine (in a killable worker)
+MAX_CANON = 20_000  # longer answers skip the fast paths and go to the engine (in a killable worker)
 
 
 def light(s: str) -> str:
@@ -138,20 +138,21 @@ def canon(s: str) -> tuple[str, bool]:
     if head is not None and parse_number(_SPACES.sub("", head)) is not None:
         s = head
     s = _SPACES.sub("", s).rstrip(".").strip()
-    s = re.sub(r"^\{(.*)\}$", r"\1", s) if _balanced_outer(s) else s
+    s = _strip_outer_braces(s)
     return s, percent
 
 
-def _balanced_outer(s: str) -> bool:
-    """True if ``s`` is ``{...}`` with the outer braces matching each other."""
-    if len(s) < 2 or s[0] != "{" or s[-1] != "}":
-        return False
-    depth = 0
-    for i, c in enumerate(s):
-        depth += {"{": 1, "}": -1}.get(c, 0)
-        if depth == 0 and i < len(s) - 1:
-            return False
-    return True
+def _strip_outer_braces(s: str) -> str:
+    """``{{{1}}}`` -> ``1``: drop every layer of braces that encloses the whole string (one linear pass)."""
+    k = 0
+    while k < len(s) // 2 and s[k] == "{" and s[-1 - k] == "}":
+        k += 1
+    depth, min_depth = 0, k  # the outer k layers are whole-string only if depth never drops below k inside
+    for c in s[k : len(s) - k]:
+        depth += (c == "{") - (c == "}")
+        min_depth = min(min_depth, k + depth)
+    layers = min(k, min_depth) if depth == 0 else 0
+    return s[layers : len(s) - layers] if layers else s
 
 
 _INT = re.compile(r"[+-]?\d+")
