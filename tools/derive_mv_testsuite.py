@@ -1,5 +1,15 @@
-"""Derive labelled (response, reference, label) pairs from math-verify 0.9.0's own test suite (sdist)."""
-import ast, json, sys, re
+"""Derive labelled (response, reference, label) pairs from math-verify 0.9.0's own test suite (PyPI sdist).
+
+    pip download --no-deps --no-binary :all: math-verify==0.9.0 -d /tmp/x && tar xzf /tmp/x/*.tar.gz -C /tmp/x
+    python tools/derive_mv_testsuite.py /tmp/x/math_verify-0.9.0/tests tasks/graded_samples
+
+Writes mv_testsuite_tune.jsonl (tests/test_all.py; bundled as mv_testsuite.jsonl) and
+mv_testsuite_heldout.jsonl (every other test file); see tasks/graded_samples/PROVENANCE.md.
+"""
+
+import ast
+import json
+import sys
 from pathlib import Path
 
 SRC = Path(sys.argv[1])  # .../math_verify-0.9.0/tests

@@ -45,9 +45,9 @@ def _compare_numbers(cg: str, pg: bool, cp: str, pp: bool) -> bool | None:
         return None
     if _num_equal(a, b, pg, pp):
         return True
-    if N.is_integer_literal(cg) and N.is_integer_literal(cp):
-        return False  # two different integers: no engine can make them equal
-    return None  # differing decimals: leave tolerance questions to the engine
+    if N.is_exact_literal(cg) and N.is_exact_literal(cp):
+        return False  # two different exact rationals (integers, a/b, \\frac{a}{b}): no engine makes them equal
+    return None  # a decimal on either side: leave rounding-tolerance questions to the engine
 
 
 def _compare_elements(xs: list[str], ys: list[str], ordered: bool) -> bool | None:

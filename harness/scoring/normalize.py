@@ -168,7 +168,9 @@ _SLASH = re.compile(r"([+-]?[\d.]+)/([+-]?[\d.]+)")
 
 
 def parse_number(s: str) -> Fraction | None:
-    """Exact value of a plain numeric literal (int, decimal, 1,000, 4.5e3, 4.5\\times10^{3}, a/b, \\frac{a}{b}).
+    """Exact value of a plain numeric literal (int, decimal, 4.5e3, 4.5\\times10^{3}, a/b, \\frac{a}{b}).
+
+    Thousands separators are removed by ``canon`` first (see the module docstring).
 
     Returns None for anything else (symbols, roots, powers other than of ten, ...).
     """
@@ -205,6 +207,19 @@ def parse_number(s: str) -> Fraction | None:
 def is_integer_literal(s: str) -> bool:
     """True for a plain (signed) integer literal."""
     return bool(_INT.fullmatch(s))
+
+
+def is_exact_literal(s: str) -> bool:
+    """True for an integer or a fraction of integers (``3``, ``-7/5``, ``\\frac{3}{4}``, ``\\frac34``): a value
+    with no rounding in it, so two different ones can never be equal within a tolerance."""
+    if _INT.fullmatch(s):
+        return True
+    for pat in (_FRAC, _FRAC_SHORT, _SLASH):
+        m = pat.fullmatch(s)
+        if m:
+            a, b = m.groups()[-2:]
+            return bool(_INT.fullmatch(a) and _INT.fullmatch(b))
+    return False
 
 
 def decimal_comma(s: str) -> Fraction | None:
