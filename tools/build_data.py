@@ -315,7 +315,7 @@ def main() -> None:
                           "sources": [{"generator": f"harness/skillworld/world.py v{VERSION}", "seed": 0}]}
     (tasks_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
-    graded_dir = ROOT / "benchmarks" / "graded_samples"
+    graded_dir = ROOT / "tasks" / "graded_samples"
     gman = {}
     for name, rows in build_graded(sh, math_rows).items():
         p = graded_dir / f"{name}.jsonl"

@@ -1,6 +1,6 @@
 """Grader agreement report: statbench vs raw math-verify vs lm-eval's graders, against human/LLM labels.
 
-The labelled samples are bundled in ``benchmarks/graded_samples/`` (sha256-verified; provenance in its
+The labelled samples are bundled in ``tasks/graded_samples/`` (sha256-verified; provenance in its
 PROVENANCE.md). For each file and grader: agreement with the labels, false positives (graded correct,
 labelled wrong) and false negatives. Every sample where statbench disagrees with the label is listed.
 """
@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core.tasks import load_benchmark
+from harness.benchmarks import load_benchmark
 from harness.scoring import Checker, reference_text
 from harness.scoring.pool import WorkerPool
 
 GRADED_DIR = Path(__file__).resolve().parents[2] / "tasks" / "graded_samples"
-FILES = ("processbench_math", "processbench_gsm8k", "qwen25math_math_cot", "gsm8k_openai_solutions", "reasoneval_mr_math")
+FILES = ("processbench_math", "processbench_gsm8k", "qwen25math_math_cot", "gsm8k_openai_solutions", "reasoneval_mr_math",
+         "answer_styles", "mv_testsuite", "mv_testsuite_heldout")
 STATBENCH, RAW_MV = "statbench", "raw math-verify"
 
 
@@ -124,7 +125,7 @@ SHORT = {STATBENCH: "statbench", RAW_MV: "raw math-verify", "lm-eval minerva exa
 
 def to_text(reports: list[FileReport]) -> str:
     """Fixed-width table for terminals: % agreement (false positives/false negatives) per grader."""
-    from harness.core.fileio import format_table
+    from harness.io import format_table
 
     graders = list(reports[0].scores) if reports else []
     rows = [[r.name, str(r.n), *[f"{100 * s.agree / r.n:5.1f} ({s.fp}/{s.fn})" for s in r.scores.values()]] for r in reports]
@@ -138,7 +139,7 @@ def to_text(reports: list[FileReport]) -> str:
 
 def write_outputs(reports: list[FileReport], out_dir: Path) -> dict[str, Path]:
     """``agreement.md``, ``agreement.json`` and ``disagreements.jsonl``, each written atomically."""
-    from harness.core.fileio import atomic_write_text
+    from harness.io import atomic_write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {
@@ -157,8 +158,10 @@ def write_outputs(reports: list[FileReport], out_dir: Path) -> dict[str, Path]:
         "# Grader agreement with labels\n\n"
         f"Checker: `{checker_version()}`. Cells: % of samples where the grader agrees with the label "
         "(false positives = graded correct but labelled wrong, false negatives = the reverse). Label sources "
-        "differ per file (benchmarks/graded_samples/PROVENANCE.md): ProcessBench = LLM judge, Qwen2.5-Math = "
-        "Qwen's rule-based grader, GSM8K = OpenAI's grading, ReasonEval = humans (positives only).\n\n"
+        "differ per file (tasks/graded_samples/PROVENANCE.md): ProcessBench = LLM judge, Qwen2.5-Math = "
+        "Qwen's rule-based grader, GSM8K = OpenAI's grading, ReasonEval = humans (positives only); answer_styles = "
+        "hand-written answer-format cases, mv_testsuite(_heldout) = math-verify 0.9.0's own test expectations "
+        "(the held-out part was never tuned on).\n\n"
     )
     atomic_write_text(paths["markdown"], head + to_markdown(reports) + "\n")
     atomic_write_text(paths["json"], json.dumps(summary, indent=2, sort_keys=True) + "\n")

@@ -15,6 +15,7 @@ from harness.scoring.checker import (
     default_checker,
     grade,
     grade_many,
+    reference_problem,
     reference_text,
 )
 from harness.scoring.extract import Extraction, extract_answer
@@ -33,6 +34,7 @@ __all__ = [
     "grade_many",
     "majority_correct",
     "pass_at_k",
+    "reference_problem",
     "reference_text",
     "sample_metrics",
 ]

@@ -8,6 +8,7 @@ always equals input order, and a verdict depends only on its own pair.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -19,7 +20,7 @@ from harness.scoring.equivalence import engine_version, fast_equal, mv_equal
 from harness.scoring.extract import extract_answer, find_boxed
 from harness.scoring.pool import WorkerPool
 
-CHECKER_VERSION = "1.0.0"
+CHECKER_VERSION = "1.1.0"
 STATUSES = ("ok", "no_answer", "timeout", "error")
 
 
@@ -42,8 +43,37 @@ class Verdict:
         return asdict(self)
 
 
+def reference_problem(reference: Any) -> str | None:
+    """Why ``reference`` cannot be graded against (None when it can).
+
+    A reference must be a non-empty string, a finite number (not a bool), or a non-empty list/tuple of
+    those. ``None``/``null``, ``NaN``/``inf`` and other types are input errors, never a match.
+    """
+    if isinstance(reference, bool) or reference is None:
+        return f"reference must be a string or number, got {'null' if reference is None else 'a boolean'}"
+    if isinstance(reference, float) and not math.isfinite(reference):
+        return f"reference must be a finite number, got {reference}"
+    if isinstance(reference, str):
+        return None if reference.strip() else "reference is an empty string"
+    if isinstance(reference, int | float):
+        return None
+    if isinstance(reference, list | tuple):
+        if not reference:
+            return "reference is an empty list"
+        for r in reference:
+            why = reference_problem(r)
+            if why:
+                return why
+        return None
+    return f"reference must be a string or number, got {type(reference).__name__}"
+
+
 def reference_text(reference: Any) -> str:
-    """A reference answer as a string: numbers via ``str``, lists joined with ", ", a boxed solution unboxed."""
+    """A reference answer as a string: numbers via ``str``, lists joined with ", ", a boxed solution unboxed.
+
+    A reference made only of several boxes (``\\boxed{1}\\boxed{2}``, ``\\boxed{2}, \\boxed{3}``) becomes the
+    list ``1, 2``; a solution text with boxes becomes its last box.
+    """
     if isinstance(reference, list | tuple):
         return ", ".join(reference_text(r) for r in reference)
     if isinstance(reference, float) and reference.is_integer():
@@ -52,8 +82,20 @@ def reference_text(reference: Any) -> str:
     if "\\boxed" in s or "\\fbox" in s:
         boxes = find_boxed(s)
         if boxes and boxes[-1].strip():
+            if len(boxes) > 1 and _only_boxes(s) and all(b.strip() for b in boxes):
+                return ", ".join(b.strip() for b in boxes)
             return boxes[-1].strip()
     return s
+
+
+def _only_boxes(s: str) -> bool:
+    """True when ``s`` has nothing but boxes, separators (``,`` ``;`` "and"), ``$`` and whitespace."""
+    rest = s
+    for b in find_boxed(s):
+        rest = rest.replace(b, "", 1)
+    for junk in ("\\boxed", "\\fbox", "{}", "$", ",", ";", "and", "\\quad", "\\text"):
+        rest = rest.replace(junk, "")
+    return not rest.strip()
 
 
 def _candidate(response: str, ref: str) -> tuple[str | None, str]:
@@ -61,6 +103,8 @@ def _candidate(response: str, ref: str) -> tuple[str | None, str]:
     ex = extract_answer(response)
     if ex.answer is None:
         return None, ex.method
+    if len(ref) > N.MAX_CANON or len(ex.answer) > N.MAX_CANON:
+        return ex.answer, ex.method
     n_ref = len(N.as_list(N.canon(ref)[0]) or [ref])
     if n_ref > 1 and len(ex.boxes) >= n_ref and N.as_list(N.canon(ex.answer)[0]) is None:
         tail = [b.strip() for b in ex.boxes[-n_ref:]]
@@ -70,7 +114,12 @@ def _candidate(response: str, ref: str) -> tuple[str | None, str]:
 
 
 class Checker:
-    """A grader with a persistent worker pool and an engine-result cache."""
+    """A grader with a persistent worker pool and an engine-result cache.
+
+    A reference that is null, NaN/inf, a boolean or not a string/number (see ``reference_problem``) is
+    rejected per pair: its verdict is ``Verdict(False, None, "error", "bad_reference", <message>)``, never
+    a match, and the other pairs are graded normally.
+    """
 
     def __init__(self, workers: int | None = None, timeout: float | None = None, cache_size: int = 200_000):
         env_w = os.environ.get("STATBENCH_GRADER_WORKERS")
@@ -119,6 +168,12 @@ class Checker:
         out: list[Verdict | None] = []
         deferred: list[tuple[int, str, str, str]] = []  # (index, extracted, gold_e, pred_e)
         for response, reference in pairs:
+            why = reference_problem(reference)
+            if why is not None:
+                out.append(Verdict(False, None, "error", "bad_reference", why))
+                if progress:
+                    progress(1)
+                continue
             ref = reference_text(reference)
             extracted, how = _candidate(str(response), ref)
             if extracted is None:

@@ -5,6 +5,18 @@
 (see ``pool.py``), never in the caller, because sympy can hang on inputs like ``10^{10^{10}}``.
 
 This module is the only place that imports math_verify.
+
+Rules the fast paths add on top of math-verify (each one a case where math-verify is right or where the
+reference format makes the intent unambiguous):
+
+- inequalities in either orientation or negated (``7 \\geq y`` = ``y \\leq 7``, ``-y > -3`` = ``y < 3``)
+  and against interval notation, both ways;
+- lists/sets against separately boxed items, both ways (see ``checker._candidate``);
+- separators as documented in ``normalize``: ``12,480`` is a number, ``12, 480`` is a pair (so it does
+  NOT equal the reference 12480), ``2 500`` with a single/thin space is 2500, ``2,75`` is a decimal
+  comma only against a single-number reference.
+
+Answers longer than ``normalize.MAX_CANON`` skip the fast paths and go to the engine unchanged.
 """
 
 from __future__ import annotations
@@ -25,13 +37,17 @@ def _num_equal(a: Fraction, b: Fraction, pa: bool, pb: bool) -> bool:
 
 def _compare_numbers(cg: str, pg: bool, cp: str, pp: bool) -> bool | None:
     a, b = N.parse_number(cg), N.parse_number(cp)
+    if a is not None and b is None:
+        b = N.decimal_comma(cp)  # "2,75" against the single number 2.75
+    elif b is not None and a is None:
+        a = N.decimal_comma(cg)
     if a is None or b is None:
         return None
     if _num_equal(a, b, pg, pp):
         return True
-    if N.is_integer_literal(cg) and N.is_integer_literal(cp):
-        return False  # two different integers: no engine can make them equal
-    return None  # differing decimals: leave tolerance questions to the engine
+    if N.is_exact_literal(cg) and N.is_exact_literal(cp):
+        return False  # two different exact rationals (integers, a/b, \\frac{a}{b}): no engine makes them equal
+    return None  # a decimal on either side: leave rounding-tolerance questions to the engine
 
 
 def _compare_elements(xs: list[str], ys: list[str], ordered: bool) -> bool | None:
@@ -82,6 +98,8 @@ def fast_equal(gold: str, pred: str) -> tuple[bool | None, str, str, str]:
     Returns ``(verdict or None, method, gold_for_engine, pred_for_engine)``; the last two are the
     (lightly rewritten) strings math-verify should see when the verdict is None.
     """
+    if len(gold) > N.MAX_CANON or len(pred) > N.MAX_CANON:
+        return None, "", gold, pred
     cg, pg = _canon(gold)
     cp, pp = _canon(pred)
     verdict, method = _fast(cg, pg, cp, pp)
@@ -98,15 +116,21 @@ def fast_equal(gold: str, pred: str) -> tuple[bool | None, str, str, str]:
             gold, pred = sg, sp
     # interval vs inequality: math-verify only accepts (gold inequality, pred interval), so
     # rewrite whichever side is an inequality into interval notation.
+    # Both sides inequalities (either orientation, negated variable) compare as intervals too.
     ig, ip = N.inequality_to_interval(cg), N.inequality_to_interval(cp)
-    if (ig is None) != (ip is None):
+    if ig is not None or ip is not None:
         cg2, cp2 = ig or cg, ip or cp
+        if cg2 == cp2:
+            return True, "interval", cg2, cp2
         bg, bp = N.as_bracketed(cg2), N.as_bracketed(cp2)
         if bg and bp:
             verdict = _compare_elements(bg[1], bp[1], ordered=True)
             if verdict is not None:
                 return verdict and bg[0] == bp[0] and bg[2] == bp[2], "interval", cg2, cp2
-        return None, "", cg2, cp2
+        if ig is not None and ip is not None:
+            return None, "", cg2, cp2
+        if bg and bp:  # one side an inequality, the other an interval: let the engine compare intervals
+            return None, "", cg2, cp2
     return None, "", N.light(gold), N.light(pred)
 
 

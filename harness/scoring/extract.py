@@ -13,12 +13,18 @@ Order (first that yields wins; each records the method used):
 3. Otherwise the explicit answer statements: "The final answer is X" (Minerva/Llama style), GSM8K
    "#### X", an "Answer: X" / "A: X" line, "the answer is X"; the one that occurs last wins. Prose
    captures ("The volume is 216 cubic inches") are reduced to their last math span or number.
-4. Otherwise the last line's last math span (``\\( \\)``, ``$ $`` without prose, ``**bold**``) or number,
-   the way math-verify falls back to the last expression ("Therefore, Lara read 128 pages.").
+4. Otherwise the last *whole* expression: the later of (a) the last LaTeX math span of the tail that is
+   not prose (``\\[ \\]`` and ``$$ $$`` may span lines, ``\\( \\)``, ``$ $`` and ``**bold**`` may not) and
+   (b) the last maximal plain expression of the last non-empty line: signed numbers, leading-dot
+   decimals, ``a/b``, ``\\frac``, ``\\sqrt``, powers, thousands separators (commas, thin or single
+   spaces between 3-digit groups), percentages, intervals and tuples; never a fragment of one
+   ("the chance is 5/8." -> ``5/8``, "Thus x = 3/4" -> ``3/4``, ``.25``, ``2 500``). This is how
+   math-verify falls back to the last expression ("Therefore, Lara read 128 pages.").
 5. Otherwise ``no_answer``.
 
-Everything here is linear in the response length (no backtracking regexes over the whole text), so a
-1 MB response costs milliseconds.
+Everything here is linear in the response length: the span and expression finders are hand-written
+scans, no regular expression with nested or overlapping quantifiers sees the response, and the
+fallbacks look only at the last ``_TAIL_CHARS`` characters. A 1 MB response costs milliseconds.
 """
 
 from __future__ import annotations
@@ -42,17 +48,9 @@ _LATEX_CMD = re.compile(r"\\(?:begin|end)\{[^{}]*\}|\\[a-zA-Z]+")
 _ALNUM = re.compile(r"[0-9A-Za-z]")
 _AFTER_BOX_WINDOW = 500  # an answer statement this close after the last box may override it
 _TEXT_ARG = re.compile(r"\\text\s*\{[^{}]*\}")
-_SPANS = (
-    re.compile(r"\\\((.+?)\\\)"),
-    re.compile(r"\\\[(.+?)\\\]"),
-    re.compile(r"\$\$(.+?)\$\$"),
-    re.compile(r"(?<!\$)\$([^$]{1,200})\$(?!\$)"),
-    re.compile(r"\*\*([^*]{1,80})\*\*"),
-)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_TRAILING_JUNK = re.compile(r"(?:\s*I hope it is correct\.?|[\s.,;:!*]+)$", re.IGNORECASE)
-
-
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2009": " ", "\u202f": " ", "\u00a0": " "})
+_MAX_SPAN = 2000  # longer math spans are not answers
+_HOPE = "i hope it is correct"
 @dataclass(frozen=True)
 class Extraction:
     """What was extracted from one response."""
@@ -112,10 +110,18 @@ def find_boxed(text: str) -> list[str]:
     return [content for content, _ in _boxes(text)]
 
 
+def _strip_trailing_junk(s: str) -> str:
+    """Drop a trailing "I hope it is correct." and trailing punctuation/whitespace (linear)."""
+    s = s.rstrip(" \t\r\n.,;:!*")
+    if s.lower().endswith(_HOPE):
+        s = s[: -len(_HOPE)]
+    return s.rstrip(" \t\r\n.,;:!*")
+
+
 def _clean_fallback(s: str) -> str:
     s = s.strip()
     for _ in range(3):
-        s = _TRAILING_JUNK.sub("", s).strip()
+        s = _strip_trailing_junk(s).strip()
         if len(s) >= 2 and s[0] == "$" and s[-1] == "$":
             s = s.strip("$").strip()
         if s.startswith("**") and s.endswith("**"):
@@ -130,22 +136,188 @@ def _is_prose(s: str) -> bool:
     return len(_WORD.findall(_LATEX_CMD.sub(" ", _TEXT_ARG.sub(" ", s)))) >= 2
 
 
-def _last_math(line: str) -> str | None:
-    """Last inline-math span (not prose), bold span, or number of ``line``."""
+def math_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, inner)`` of every LaTeX math span, in order, by one left-to-right scan.
+
+    ``\\[ \\]`` and ``$$ $$`` may cross lines; ``\\( \\)``, ``$ $`` and ``**bold**`` may not (an inline
+    opener without a closer on its line is literal). Escaped ``\\$`` is not a delimiter.
+    """
+    spans: list[tuple[int, int, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            if nxt in "[(":
+                close = "\\]" if nxt == "[" else "\\)"
+                j = text.find(close, i + 2)
+                if j != -1 and (nxt == "[" or "\n" not in text[i + 2 : j]):
+                    spans.append((i, j + 2, text[i + 2 : j]))
+                    i = j + 2
+                    continue
+            i += 2  # any other escape, including \$
+            continue
+        if c == "$":
+            if text.startswith("$$", i):
+                j = text.find("$$", i + 2)
+                if j != -1:
+                    spans.append((i, j + 2, text[i + 2 : j]))
+                    i = j + 2
+                    continue
+                i += 2
+                continue
+            eol = text.find("\n", i + 1)
+            eol = n if eol == -1 else eol
+            j = i + 1
+            while True:  # next unescaped "$" on this line
+                j = text.find("$", j, eol)
+                if j == -1 or text[j - 1] != "\\":
+                    break
+                j += 1
+            if j != -1 and not text.startswith("$$", j):
+                spans.append((i, j + 1, text[i + 1 : j]))
+                i = j + 1
+                continue
+            i += 1
+            continue
+        if c == "*" and text.startswith("**", i):
+            eol = text.find("\n", i + 2)
+            j = text.find("**", i + 2, n if eol == -1 else eol)
+            if j != -1 and j - i <= 84:
+                spans.append((i, j + 2, text[i + 2 : j]))
+                i = j + 2
+                continue
+            i += 2
+            continue
+        i += 1
+    return spans
+
+
+_EXPR_CMDS = ("frac", "dfrac", "tfrac", "sqrt", "pi", "cdot", "times", "left", "right", "infty", "pm", "circ")
+_OPS = "+-*/^=("
+_OP_CMDS = ("\\times", "\\cdot", "\\pm")
+_EXPR_CHARS = set("0123456789.+-*/^_{}()[]%")
+
+
+def _cmd_at(t: str, i: int) -> int:
+    """Length of an allowed expression command (``\\frac``, ``\\%``, ``\\,``, ...) at ``t[i]``; 0 if none."""
+    if i + 1 >= len(t):
+        return 0
+    if t[i + 1] in "%,{}!$":
+        return 2
+    j = i + 1
+    while j < len(t) and j - i <= 7 and t[j].isascii() and t[j].isalpha():
+        j += 1
+    return j - i if t[i + 1 : j] in _EXPR_CMDS else 0
+
+
+def _digit_group_follows(t: str, run_text: str, j: int) -> bool:
+    """A space at ``t[j-1]`` separates thousands: 1-3 digits before it, exactly 3 after ("2 500")."""
+    k = len(run_text)
+    d = 0
+    while k > 0 and run_text[k - 1].isdigit():
+        k -= 1
+        d += 1
+    return 1 <= d <= 3 and t[j : j + 3].isdigit() and len(t[j : j + 3]) == 3 and not t[j + 3 : j + 4].isdigit()
+
+
+def _trim_expr(e: str) -> str:
+    """Strip trailing punctuation/operators and unmatched brackets at either end."""
+    for _ in range(4):
+        e = e.strip().rstrip(".,;:+-*/=^_")
+        opens, closes = sum(e.count(c) for c in "([{"), sum(e.count(c) for c in ")]}")
+        if closes > opens and e and e[-1] in ")]}":
+            e = e[:-1]
+        elif opens > closes and e and e[0] in "([{":
+            e = e[1:]
+        else:
+            break
+    return e.strip()
+
+
+def plain_expressions(line: str) -> list[tuple[int, int, str]]:
+    """``(start, end, text)`` of each maximal plain expression in ``line``, by one linear scan."""
+    t = line.translate(_MINUS)
+    n, i = len(t), 0
+    out: list[tuple[int, int, str]] = []
+    while i < n:
+        c = t[i]
+        starts = c.isdigit() or c in "+-([" or (c == "." and t[i + 1 : i + 2].isdigit())
+        cmd = _cmd_at(t, i) if c == "\\" else 0
+        if not (starts or cmd) or (i > 0 and t[i - 1].isascii() and t[i - 1].isalpha()):
+            i += 1
+            continue
+        start, depth, buf = i, 0, []
+        while i < n:
+            c = t[i]
+            if c == "\\":
+                k = _cmd_at(t, i)
+                if not k:
+                    break
+                buf.append(t[i : i + k])
+                i += k
+                continue
+            if c in _EXPR_CHARS or (c == "," and (depth > 0 or t[i + 1 : i + 2].isdigit())):
+                depth += c in "([{"
+                depth -= c in ")]}"
+                if depth < 0:
+                    break
+                buf.append(c)
+                i += 1
+                continue
+            if c.isascii() and c.isalpha():  # an isolated variable inside an expression ("2x+1")
+                if buf and not t[i + 1 : i + 2].isalpha() and not t[i - 1].isalpha():
+                    buf.append(c)
+                    i += 1
+                    continue
+                break
+            if c in " \t":
+                j = i
+                while j < n and t[j] in " \t":
+                    j += 1
+                prev = "".join(buf[-1:])
+                keep = depth > 0 or (prev and (prev[-1] in _OPS or prev in _OP_CMDS))
+                keep = keep or (j < n and (t[j] in "+-*/^" or t.startswith(_OP_CMDS, j)))
+                keep = keep or _digit_group_follows(t, "".join(buf[-4:]), j)
+                if keep and j < n:
+                    buf.append(" ")
+                    i = j
+                    continue
+                break
+            break
+        text = _trim_expr("".join(buf))
+        if any(ch.isdigit() for ch in text) or "\\infty" in text or "\\pi" in text:
+            out.append((start, i, text))
+        if i == start:
+            i += 1
+    return out
+
+
+def _last_math(text: str, plain_from_last_line: bool = False) -> str | None:
+    """The last whole expression of ``text``: the later-ending of its last non-prose math span and its
+    last plain expression (of the last non-empty line only when ``plain_from_last_line``)."""
     best: tuple[int, str] | None = None
-    for pat in _SPANS:
-        for m in pat.finditer(line):
-            inner = m.group(1).strip()
-            if inner and not _is_prose(inner) and (best is None or m.end() >= best[0]):
-                best = (m.end(), inner)
-    for m in _NUMBER.finditer(line):
-        if best is None or m.start() >= best[0]:
-            best = (m.end(), m.group(0))
+    for _st, en, inner in math_spans(text):
+        inner = _clean_fallback(inner)
+        if inner and len(inner) <= _MAX_SPAN and not _is_prose(inner) and (best is None or en >= best[0]):
+            best = (en, inner)
+    offset, scope = 0, text
+    if plain_from_last_line:
+        stripped = text.rstrip()
+        offset = stripped.rfind("\n") + 1
+        scope = stripped[offset:]
+    plain = plain_expressions(scope)
+    if plain:
+        st, en, expr = plain[-1]
+        if best is None or offset + st >= best[0]:
+            best = (offset + en, expr)
     return best[1] if best else None
 
 
-def _statements(tail: str) -> list[tuple[int, str, str]]:
-    """(start position, method, answer) of the last match of each explicit answer pattern, in order."""
+def _statements(tail: str) -> list[tuple[int, str, str, bool]]:
+    """(start, method, answer, from_prose) of the last match of each explicit answer pattern, in order.
+
+    ``from_prose`` is True when the statement was a sentence reduced to its last expression."""
     found = []
     for method, pat in _FALLBACKS:
         last_match = None
@@ -155,12 +327,13 @@ def _statements(tail: str) -> list[tuple[int, str, str]]:
             continue
         ans = _clean_fallback(last_match.group(1))
         inner = find_boxed(ans)
+        prose = False
         if inner:
             ans = inner[-1].strip()
         elif _is_prose(ans):
-            ans = _last_math(ans) or ""
+            ans, prose = _last_math(ans) or "", True
         if ans:
-            found.append((last_match.start(), method, ans))
+            found.append((last_match.start(), method, ans, prose))
     return sorted(found)
 
 
@@ -175,7 +348,7 @@ def extract_answer(response: str) -> Extraction:
         window = text[last_end : last_end + _AFTER_BOX_WINDOW]
         after = [
             st for st in _statements(window)
-            if not _is_prose(st[2]) and _ALNUM.search(st[2]) and len(st[2]) <= 100
+            if not st[3] and not _is_prose(st[2]) and _ALNUM.search(st[2]) and len(st[2]) <= 100
         ]
         if after:
             return Extraction(after[-1][2], after[-1][1] + "_after_box", [c for c, _ in boxes])
@@ -185,11 +358,9 @@ def extract_answer(response: str) -> Extraction:
     offset = max(0, len(text) - _TAIL_CHARS)
     statements = _statements(text[offset:])
     if statements:
-        _, method, ans = statements[-1]
+        _, method, ans, _ = statements[-1]
         return Extraction(ans, method, [])
-    lines = [ln for ln in text[offset:].splitlines() if ln.strip()]
-    if lines:
-        ans = _last_math(lines[-1])
-        if ans:
-            return Extraction(ans, "last_line", [])
+    ans = _last_math(text[offset:], plain_from_last_line=True)
+    if ans:
+        return Extraction(ans, "last_line", [])
     return Extraction(None, "none", [])

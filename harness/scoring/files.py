@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.scoring.checker import Checker
+from harness.scoring.checker import Checker, reference_problem
 
 
 @dataclass
@@ -38,6 +38,8 @@ class GradeSummary:
 def parse_lines(
     lines: Iterable[str], source: str, response_key: str, reference_key: str
 ) -> tuple[list[dict[str, Any]], list[LineError]]:
+    """Parse JSONL lines into rows to grade; each malformed line (bad JSON, missing keys, a response that is
+    not a string, a null/NaN/non-string reference) becomes a ``FILE:LINE: message`` error instead."""
     rows, errors = [], []
     for i, line in enumerate(lines, 1):
         if not line.strip():
@@ -56,6 +58,10 @@ def parse_lines(
             continue
         if not isinstance(obj[response_key], str):
             errors.append(LineError(source, i, f"'{response_key}' must be a string, got {type(obj[response_key]).__name__}"))
+            continue
+        why = reference_problem(obj[reference_key])
+        if why is not None:
+            errors.append(LineError(source, i, f"'{reference_key}': {why}"))
             continue
         rows.append(obj)
     return rows, errors

@@ -1,7 +1,18 @@
 """String canonicalisation and cheap parsers behind the checker's fast paths.
 
-Nothing here evaluates powers, calls sympy or can blow up: every function is linear-ish in its input and
-bounded (exponents are capped), so the fast path can run in the caller's process without a timeout.
+Nothing here evaluates powers, calls sympy or can blow up: every function is linear in its input (no
+regular expression with nested or overlapping quantifiers touches untrusted text; the unit-tail and
+trailing-unit strippers are hand-written scans) and bounded (exponents are capped, inputs longer than
+``MAX_CANON`` characters are not canonicalised), so the fast path runs in the caller's process.
+
+Separators (a documented rule, used by ``parse_number`` and ``as_list``):
+
+- ``12,480`` / ``1,234,567`` (commas between groups of exactly three digits, no spaces) is one number.
+- ``12{,}480``, ``12\\,480``, ``12 480`` with a thin, narrow no-break, no-break or single plain space between
+  groups of exactly three digits is one number (``2 500`` = 2500).
+- ``12, 480`` (comma followed by a space) is a list of two numbers, never 12480.
+- ``2,75`` / ``1000,99`` (one comma not followed by exactly three digits) is a decimal comma (2.75) when
+  compared against a single number; against a list reference it is the list ``2, 75``.
 """
 
 from __future__ import annotations
@@ -12,7 +23,7 @@ from fractions import Fraction
 _UNICODE = {
     "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ",
     "\u2264": "\\le ", "\u2265": "\\ge ", "\u221e": "\\infty ", "\u03c0": "\\pi ", "\u221a": "\\sqrt",
-    "\u00b0": "^\\circ", "\u00a0": " ", "\u2009": " ", "\uff0c": ",", "\uff1a": ":",
+    "\u00b0": "^\\circ", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\uff0c": ",", "\uff1a": ":",
 }
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _DROP = re.compile(
@@ -30,12 +41,13 @@ _WRAPPERS = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mbox|opera
 _PERCENT = re.compile(r"\\?%")
 _CMD_SPACE = re.compile(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])")
 _SPACES = re.compile(r"\s+")
-_UNIT_TAIL = re.compile(r"^(.*?\d)\s*(?:[a-zA-Z]+(?:\^\{?\d\}?)?\s*)+$")
 _VAR_PREFIX = re.compile(r"^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?=(?!=)")
 _CHOICE = re.compile(r"^\(?([A-E])\)?$")
 _MAX_EXP = 400
 _STRAY_BACKSLASH = re.compile(r"\\(?=\d)")
-_TRAILING_UNIT = re.compile(r"\s*\\(?:text|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z .]*\}(?:\^\{?\d\}?)?\s*\.?$")
+_TRAILING_UNIT = re.compile(r"\\(?:text|mbox|mathrm)[ \t]*\{[ \t]*[a-zA-Z][a-zA-Z .]*\}(?:\^\{?\d\}?)?")
+_DIGIT_GROUP_SPACE = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ |[ \u2009\u202f\u00a0])(?=\d{3}(?!\d))")
+MAX_CANON = 20_000  # longer answers skip the fast paths and go to the engine (in a killable worker)
 
 
 def light(s: str) -> str:
@@ -45,10 +57,50 @@ def light(s: str) -> str:
         s = pat.sub(rep, s)
     s = _SCI_E.sub(lambda m: f"{m.group(1)}\\times 10^{{{int(m.group(2))}}}", s)
     s = _STRAY_BACKSLASH.sub("", s)  # "\\15" (a mangled "\\$15")
-    m = _TRAILING_UNIT.search(s)
-    if m and s[: m.start()].strip():
-        s = s[: m.start()].rstrip()
+    s = _strip_trailing_text_unit(s)
     return s
+
+
+def _strip_trailing_text_unit(s: str) -> str:
+    """``12\\text{ cm}`` -> ``12`` (the last ``\\text{unit}`` at the very end, if something precedes it)."""
+    end = s.rstrip().rstrip(".").rstrip()
+    start = max(end.rfind("\\text"), end.rfind("\\mbox"), end.rfind("\\mathrm"))
+    if start <= 0:
+        return s
+    m = _TRAILING_UNIT.match(end, start)
+    if m and m.end() == len(end) and end[:start].strip():
+        return end[:start].rstrip()
+    return s
+
+
+def _strip_unit_tail(s: str) -> str | None:
+    """``5 cm`` / ``12 dollars`` / ``3 m^2`` -> the leading number part, by a backward linear scan.
+
+    Returns the prefix ending in a digit when everything after it is words (letters, an optional
+    ``^2``/``^{2}`` after a word) and whitespace; None otherwise.
+    """
+    j = len(s)
+    seen_word = False
+    while j > 0:
+        k = j
+        while k > 0 and s[k - 1].isspace():
+            k -= 1
+        # optional exponent "^2" or "^{2}" right after a word
+        e = k
+        if e >= 2 and s[e - 1].isdigit() and s[e - 2] == "^":
+            e -= 2
+        elif e >= 4 and s[e - 1] == "}" and s[e - 2].isdigit() and s[e - 3] == "{" and s[e - 4] == "^":
+            e -= 4
+        w = e
+        while w > 0 and s[w - 1].isascii() and s[w - 1].isalpha():
+            w -= 1
+        if w == e:  # no word here: stop
+            break
+        seen_word, j = True, w
+    if not seen_word:
+        return None
+    head = s[:j].rstrip()
+    return head if head and head[-1].isdigit() else None
 
 
 def _unwrap(s: str) -> str:
@@ -76,31 +128,36 @@ def canon(s: str) -> tuple[str, bool]:
     s = _unwrap(s)
     percent = bool(_PERCENT.search(s))
     s = _PERCENT.sub("", s)
+    s = s.replace("\\!", "")  # "900,\\!000" is one number: a negative thin space separates nothing
     s = _DROP.sub(" ", s)
     s = _CMD_SPACE.sub(r"\1{}", s)  # "\pi r" must not become "\pir"
     s = s.strip()
-    m = _UNIT_TAIL.match(s)  # "5 cm", "12 dollars", "3 m^2" -> the number
-    if m and parse_number(_SPACES.sub("", m.group(1))) is not None:
-        s = m.group(1)
+    s = _DIGIT_GROUP_SPACE.sub("", s)  # "2 500", "1\u2009000" (documented separator rule)
+    s = _THOUSANDS_TOKEN.sub(lambda m: m.group(0).replace(",", ""), s)  # "12,480" -> "12480"; "12, 480" stays
+    head = _strip_unit_tail(s)  # "5 cm", "12 dollars", "3 m^2" -> the number
+    if head is not None and parse_number(_SPACES.sub("", head)) is not None:
+        s = head
     s = _SPACES.sub("", s).rstrip(".").strip()
-    s = re.sub(r"^\{(.*)\}$", r"\1", s) if _balanced_outer(s) else s
+    s = _strip_outer_braces(s)
     return s, percent
 
 
-def _balanced_outer(s: str) -> bool:
-    """True if ``s`` is ``{...}`` with the outer braces matching each other."""
-    if len(s) < 2 or s[0] != "{" or s[-1] != "}":
-        return False
-    depth = 0
-    for i, c in enumerate(s):
-        depth += {"{": 1, "}": -1}.get(c, 0)
-        if depth == 0 and i < len(s) - 1:
-            return False
-    return True
+def _strip_outer_braces(s: str) -> str:
+    """``{{{1}}}`` -> ``1``: drop every layer of braces that encloses the whole string (one linear pass)."""
+    k = 0
+    while k < len(s) // 2 and s[k] == "{" and s[-1 - k] == "}":
+        k += 1
+    depth, min_depth = 0, k  # the outer k layers are whole-string only if depth never drops below k inside
+    for c in s[k : len(s) - k]:
+        depth += (c == "{") - (c == "}")
+        min_depth = min(min_depth, k + depth)
+    layers = min(k, min_depth) if depth == 0 else 0
+    return s[layers : len(s) - layers] if layers else s
 
 
 _INT = re.compile(r"[+-]?\d+")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_THOUSANDS_TOKEN = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,(?:\d{1,2}|\d{4,})")
 _DEC = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)")
 _SCI_E = re.compile(r"(?<![\w\\])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})(?![\w])")
 _SCI_TIMES = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\\times|\\cdot|\*)10\^\{?([+-]?\d{1,3})\}?")
@@ -111,7 +168,9 @@ _SLASH = re.compile(r"([+-]?[\d.]+)/([+-]?[\d.]+)")
 
 
 def parse_number(s: str) -> Fraction | None:
-    """Exact value of a plain numeric literal (int, decimal, 1,000, 4.5e3, 4.5\\times10^{3}, a/b, \\frac{a}{b}).
+    """Exact value of a plain numeric literal (int, decimal, 4.5e3, 4.5\\times10^{3}, a/b, \\frac{a}{b}).
+
+    Thousands separators are removed by ``canon`` first (see the module docstring).
 
     Returns None for anything else (symbols, roots, powers other than of ten, ...).
     """
@@ -120,8 +179,6 @@ def parse_number(s: str) -> Fraction | None:
     try:
         if _INT.fullmatch(s) or _DEC.fullmatch(s):
             return Fraction(s.rstrip(".") if s.endswith(".") else s)
-        if _THOUSANDS.fullmatch(s):
-            return Fraction(s.replace(",", ""))
         m = _SCI_E.fullmatch(s.lstrip("+-"))
         if m and int(m.group(2)) <= _MAX_EXP:
             v = Fraction(m.group(1)) * Fraction(10) ** int(m.group(2))
@@ -148,7 +205,28 @@ def parse_number(s: str) -> Fraction | None:
 
 
 def is_integer_literal(s: str) -> bool:
-    return bool(_INT.fullmatch(s) or (_THOUSANDS.fullmatch(s) and "." not in s))
+    """True for a plain (signed) integer literal."""
+    return bool(_INT.fullmatch(s))
+
+
+def is_exact_literal(s: str) -> bool:
+    """True for an integer or a fraction of integers (``3``, ``-7/5``, ``\\frac{3}{4}``, ``\\frac34``): a value
+    with no rounding in it, so two different ones can never be equal within a tolerance."""
+    if _INT.fullmatch(s):
+        return True
+    for pat in (_FRAC, _FRAC_SHORT, _SLASH):
+        m = pat.fullmatch(s)
+        if m:
+            a, b = m.groups()[-2:]
+            return bool(_INT.fullmatch(a) and _INT.fullmatch(b))
+    return False
+
+
+def decimal_comma(s: str) -> Fraction | None:
+    """``2,75`` -> 2.75 (one comma not followed by exactly three digits); None otherwise."""
+    if _DECIMAL_COMMA.fullmatch(s):
+        return Fraction(s.replace(",", "."))
+    return None
 
 
 def strip_var_prefix(s: str) -> str:
@@ -186,8 +264,6 @@ _LIST_WORDS = re.compile(r"(?<=[\d}])(?:or|and)(?=[-+\d\\])")
 
 def as_list(s: str) -> list[str] | None:
     """Elements of an unbracketed answer list ("1,2", "0or4", "\\{1,2\\}"); None when not a list."""
-    if _THOUSANDS.fullmatch(s):
-        return None
     if s.startswith("\\{") and s.endswith("\\}"):
         s = s[2:-2]
     s = _LIST_WORDS.sub(",", s)
@@ -224,8 +300,27 @@ _INEQ1R = re.compile(rf"^([^<>]+?){_REL_RE}([a-zA-Z])$")
 _INEQ2 = re.compile(rf"^([^<>]+?){_REL_RE}([a-zA-Z]){_REL_RE}([^<>]+)$")
 
 
+def _negate(val: str) -> str:
+    """``-3`` -> ``3``; ``3`` -> ``-3``; anything else -> ``-(...)``."""
+    if val.startswith("-") and parse_number(val[1:]) is not None:
+        return val[1:]
+    if parse_number(val) is not None:
+        return "-" + val.lstrip("+")
+    return f"-({val})"
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_NEG_VAR = re.compile(r"^-([a-zA-Z])$")
+
+
 def inequality_to_interval(s: str) -> str | None:
-    """``x<3`` -> ``(-\\infty,3)``; ``-2<x\\le5`` -> ``(-2,5]`` (canonical strings in, out)."""
+    """``x<3`` -> ``(-\\infty,3)``; ``3>x`` and ``-x>-3`` -> the same; ``-2<x\\le5`` -> ``(-2,5]``.
+
+    Canonical strings in and out; None when ``s`` is not a one-variable inequality.
+    """
+    if len(s) > MAX_CANON:
+        return None
+    s = s.replace("{}", "")  # "\\ge{}y" (canon keeps "\\ge y" apart this way)
     m = _INEQ2.match(s)
     if m:
         lo, r1, _, r2, hi = m.groups()
@@ -235,17 +330,25 @@ def inequality_to_interval(s: str) -> str | None:
         if r1[0] == ">" and r2[0] == ">":
             return ("[" if r2 == ">=" else "(") + f"{hi},{lo}" + ("]" if r1 == ">=" else ")")
         return None
-    m = _INEQ1.match(s)
-    if m:
-        _, rel, val = m.groups()
+    parts = _REL_SPLIT.split(s)
+    if len(parts) != 3:
+        return None
+    left, rel, right = parts[0], _REL[parts[1]], parts[2]
+    if not left or not right:
+        return None
+    if _VAR.fullmatch(left) or _NEG_VAR.fullmatch(left):
+        var_side, val = left, right
+    elif _VAR.fullmatch(right) or _NEG_VAR.fullmatch(right):
+        var_side, val, rel = right, left, _FLIP[rel]
     else:
-        m = _INEQ1R.match(s)
-        if not m:
-            return None
-        val, rel, _ = m.groups()
-        rel = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[_REL[rel]]
-    rel = _REL.get(rel, rel)
+        return None
+    if var_side.startswith("-"):  # -x > -3  <=>  x < 3
+        val, rel = _negate(val), _FLIP[rel]
     return {
         "<": f"(-\\infty,{val})", "<=": f"(-\\infty,{val}]",
         ">": f"({val},\\infty)", ">=": f"[{val},\\infty)",
     }[rel]
+
+
+_VAR = re.compile(r"[a-zA-Z]")
+_REL_SPLIT = re.compile(_REL_RE)

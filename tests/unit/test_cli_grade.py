@@ -62,3 +62,41 @@ def test_custom_keys_and_missing_file(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)["correct"] is True
     r = run(str(tmp_path / "nope.jsonl"))
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_null_nan_and_non_scalar_references_are_line_errors_not_matches(tmp_path):
+    p = tmp_path / "refs.jsonl"
+    p.write_text(
+        json.dumps({"response": "\\boxed{None}", "reference": None}) + "\n"
+        + '{"response": "\\\\boxed{nan}", "reference": NaN}\n'
+        + json.dumps({"response": "\\boxed{1}", "reference": {"a": 1}}) + "\n"
+        + json.dumps({"response": "\\boxed{True}", "reference": True}) + "\n"
+        + json.dumps({"response": "\\boxed{4}", "reference": "4"}) + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    r = run(str(p), "-o", str(out))
+    assert r.returncode == 1
+    assert f"{p}:1: 'reference': reference must be a string or number, got null" in r.stderr
+    assert f"{p}:2: 'reference': reference must be a finite number, got nan" in r.stderr
+    assert f"{p}:3: 'reference': reference must be a string or number, got dict" in r.stderr
+    assert f"{p}:4: 'reference': reference must be a string or number, got a boolean" in r.stderr
+    assert [json.loads(x)["correct"] for x in out.read_text().splitlines()] == [True]
+
+
+def test_hostile_lines_time_out_alone_and_every_line_is_graded(tmp_path):
+    hostile = [
+        "\\boxed{3 is the number of distinct real roots of the polynomial.}",
+        "\\boxed{3 " + "a" * 30_000 + "}",
+        "\\boxed{1" + " " * 40_000 + "x}",
+        "\\boxed{10^{10^{10}}}",
+    ]
+    p = tmp_path / "hostile.jsonl"
+    p.write_text("".join(json.dumps({"response": h, "reference": "3"}) + "\n" for h in hostile)
+                 + json.dumps({"response": "\\boxed{4}", "reference": "4"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = run(str(p), "-o", str(out), "--timeout", "2")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(rows) == 5 and rows[-1]["correct"] is True
+    assert all(x["status"] in {"ok", "timeout"} for x in rows)
+    assert rows[3]["status"] == "timeout" and not rows[3]["correct"]

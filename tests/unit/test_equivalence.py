@@ -16,11 +16,16 @@ CORRECT = [
     ("\\boxed{8\\sqrt{3}}", "8\\sqrt{3} \\text { square inches}"), ("\\boxed{\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}}",
      "\\begin{pmatrix} 0 & 1 \\\\ 1 & 0 \\end{pmatrix}"), ("\\boxed{\\frac{\\pi}{2}}", "\\frac{\\pi}{2}"),
     ("\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+    ("\\boxed{7 \\geq y}", "y \\leq 7"), ("\\boxed{-y > -3}", "y < 3"), ("\\boxed{4 \\ge x > -1}", "(-1, 4]"),
+    ("\\boxed{3,4}", "\\boxed{3}\\boxed{4}"), ("\\boxed{3}, \\boxed{7}, \\boxed{11}", "\\{3, 7, 11\\}"),
+    ("\\boxed{12,480}", "12480"), ("\\boxed{12{,}480}", "12480"), ("\\boxed{1\u2009000}", "1000"),
+    ("\\boxed{900000000}", "900,\\!000,\\!000"), ("\\boxed{2,75}", "2.75"),
 ]
 WRONG = [
     ("\\boxed{28}", 27.0), ("\\boxed{100001}", "100000"), ("\\boxed{(2,1)}", "(1,2)"), ("\\boxed{[2,5)}", "(2,5)"),
     ("\\boxed{D}", "\\text{(C)}"), ("\\boxed{1, 2, 3}", "1,2"), ("\\boxed{0.333}", "\\frac{1}{3}"),
-    ("\\boxed{x>3}", "(-\\infty,3)"), ("\\boxed{2\\sqrt{3}}", "3\\sqrt{2}"), ("I think \\boxed{5}. Wait: \\boxed{4}", "5"),
+    ("\\boxed{x>3}", "(-\\infty,3)"), ("\\boxed{12, 480}", "12480"), ("\\boxed{-y > -3}", "y > 3"),
+    ("\\boxed{y \\leq 7}", "y \\geq 7"), ("\\boxed{2,75}", "275"), ("\\boxed{2\\sqrt{3}}", "3\\sqrt{2}"), ("I think \\boxed{5}. Wait: \\boxed{4}", "5"),
 ]
 
 

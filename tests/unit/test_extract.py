@@ -46,3 +46,40 @@ def test_all_boxes_kept_for_list_references():
 
 def test_unbalanced_box_takes_the_rest():
     assert extract_answer("cut off \\boxed{\\frac{1}{2").answer == "\\frac{1}{2"
+
+
+WHOLE_EXPRESSIONS = [
+    ("We simplify the ratio.\n\\frac{3}{4}", "\\frac{3}{4}"),
+    ("Dividing, we get 3/4", "3/4"),
+    ("the slope is -\\frac{7}{5}", "-\\frac{7}{5}"),
+    ("the slope is \u2212\\frac{7}{5}", "-\\frac{7}{5}"),
+    ("The probability works out to .25", ".25"),
+    ("So the population grows to 2 500", "2 500"),
+    ("Counting outcomes, so the chance is 5/8.", "5/8"),
+    ("Thus x = 3/4", "3/4"),
+    ("gives the point (2, -3)", "(2, -3)"),
+    ("the interval [1, 5)", "[1, 5)"),
+    ("comes to 1,234,567 dollars", "1,234,567"),
+    ("The value is 2^{10}", "2^{10}"),
+    ("the discount is 15%", "15%"),
+    ("Result: 6.02 \\times 10^{23}", "6.02 \\times 10^{23}"),
+    ("Putting it together:\nAnswer \\[\n12\n\\]", "12"),
+    ("Putting it together:\n$$\n12\n$$", "12"),
+    ("Therefore\n$$\n\\frac{\\sqrt{2}}{2}\n$$\nis the value.", "\\frac{\\sqrt{2}}{2}"),
+    ("So\n\\[\n\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}\n\\]", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}"),
+]
+
+
+@pytest.mark.parametrize("response,answer", WHOLE_EXPRESSIONS)
+def test_unboxed_answers_are_whole_expressions(response, answer):
+    assert extract_answer(response).answer == answer
+
+
+@pytest.mark.parametrize("response", ["Answer $ \n 9 \n $", "Answer \\( \n 9 \n \\)", "AZYUK2A"])
+def test_inline_math_does_not_cross_lines_and_words_are_not_numbers(response):
+    assert extract_answer(response).answer is None
+
+
+def test_a_prose_statement_after_the_box_does_not_override_it():
+    r = "so $\\boxed{\\$16,\\!386.20}$. The answer is where $A$ is the amount and $t$ is the number of years."
+    assert extract_answer(r).answer == "\\$16,\\!386.20"
