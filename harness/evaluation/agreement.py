@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.benchmarks import load_benchmark
+from harness.core.tasks import load_benchmark
 from harness.scoring import Checker, reference_text
 from harness.scoring.pool import WorkerPool
 
@@ -125,7 +125,7 @@ SHORT = {STATBENCH: "statbench", RAW_MV: "raw math-verify", "lm-eval minerva exa
 
 def to_text(reports: list[FileReport]) -> str:
     """Fixed-width table for terminals: % agreement (false positives/false negatives) per grader."""
-    from harness.io import format_table
+    from harness.core.fileio import format_table
 
     graders = list(reports[0].scores) if reports else []
     rows = [[r.name, str(r.n), *[f"{100 * s.agree / r.n:5.1f} ({s.fp}/{s.fn})" for s in r.scores.values()]] for r in reports]
@@ -139,7 +139,7 @@ def to_text(reports: list[FileReport]) -> str:
 
 def write_outputs(reports: list[FileReport], out_dir: Path) -> dict[str, Path]:
     """``agreement.md``, ``agreement.json`` and ``disagreements.jsonl``, each written atomically."""
-    from harness.io import atomic_write_text
+    from harness.core.fileio import atomic_write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {

@@ -1,6 +1,6 @@
 """Functions the ``tasks/*.yaml`` lm-eval tasks call (through the 1-line shim ``tasks/utils.py``).
 
-Loading goes through ``harness.benchmarks`` (sha256-verified, path-independent), scoring through
+Loading goes through ``harness.core.tasks`` (sha256-verified, path-independent), scoring through
 ``harness.scoring`` (the one checker). No lm_eval import here: these are plain functions.
 """
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from harness.benchmarks import load_benchmark
+from harness.core.tasks import load_benchmark
 from harness.evaluation.agreement import FILES, GRADED_DIR
 from harness.scoring import reference_text
 from harness.scoring.pool import WorkerPool
