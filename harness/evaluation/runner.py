@@ -80,7 +80,8 @@ def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[l
                 raise RuntimeError(f"{task} doc {s['doc_id']} sample {i}: lm-eval response differs from the generation record")
             rows.append({"id": doc.get("id"), "doc_id": s["doc_id"], "sample": i, "prompt": prompt, "response": response,
                          "reference": reference_text(doc["answer"]), "tokens": gen.tokens,
-                         "finish_reason": gen.finish_reason, "truncated": gen.finish_reason == "length"})
+                         "finish_reason": gen.finish_reason, "truncated": gen.finish_reason == "length",
+                         **({"reasoning": gen.reasoning} if gen.reasoning else {})})  # a server's reasoning_content, not graded
     verdicts = default_checker().grade_many([(r["response"], r["reference"]) for r in rows])
     for r, v in zip(rows, verdicts, strict=True):
         r.update(extracted=v.extracted, correct=v.correct, status=v.status, method=v.method)
@@ -124,7 +125,7 @@ def run_eval(
     spec: EvalSpec,
     runs_dir: Path,
     force: bool = False,
-    progress: Callable[[dict[str, int]], Callable[[str, int], None]] | None = None,
+    progress: Callable[[dict[str, int]], Callable[..., None]] | None = None,  # see harness.evaluation.progress
     log: Callable[[str], None] = lambda _: None,
 ) -> EvalOutcome:
     t0 = time.perf_counter()
@@ -168,7 +169,10 @@ def run_eval(
         "checker": resolved["versions"]["checker"], "model_fingerprint": resolved["model_fingerprint"],
         "chat_template_sha256": resolved["chat_template"]["sha256"],
         "task_files_sha256": _task_file_hashes([spec.base_task(t) for t in spec.tasks]),
-        "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path)},
+        "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path),
+                       # what produced the samples (part of every cache key); a served model's weights are not hashed
+                       "backend": lm.producer,
+                       "weights_hashed": not (spec.backend == "openai" and not spec.backend_args.get("model_path"))},
         "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
     })
     run_dir = write_run(runs_dir, new_run_id(Path(spec.model).name or spec.model, resolved["spec_hash"]),
