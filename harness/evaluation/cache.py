@@ -287,6 +287,14 @@ def endpoint_fingerprint(base_url: str, model: str) -> str:
     return hashlib.sha256(f"openai:{base_url.rstrip('/')}:{model}".encode()).hexdigest()
 
 
+def served_fingerprint(model: str) -> str:
+    """The cache-key fingerprint of a served model whose weights are not hashed: its name only; what the
+    servers' ``/v1/models`` say about it (id, root, max_model_len; or, if unlisted, the server URLs) is in
+    the backend identity. Independent of how many servers there are, so ``base_url=URL1,URL2`` reuses and
+    reproduces a one-server run's samples."""
+    return hashlib.sha256(f"openai-served:{model}".encode()).hexdigest()
+
+
 def writable_dir(path: Path) -> None:
     """Fail before any work if ``path`` cannot hold run records."""
     try:

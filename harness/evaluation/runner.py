@@ -139,6 +139,7 @@ def run_eval(
 
     from harness.core.tasks import tasks_dir
     from harness.evaluation.backends import make_backend
+    from harness.evaluation.cache import served_fingerprint
     from harness.evaluation.lm import StatbenchLM
     from harness.evaluation.spec import chat_template_text
     from harness.records import provenance
@@ -146,7 +147,9 @@ def run_eval(
     log(f"loading {spec.backend} backend for {spec.model}")
     backend = make_backend(spec.backend, spec.model, dict(spec.backend_args))
     use_chat = resolved["chat_template"]["mode"] == "on"
-    lm = StatbenchLM(backend, cache, resolved["model_fingerprint"], spec.seed, spec.batch_size, spec.model,
+    served = spec.backend == "openai" and not spec.backend_args.get("model_path")  # weights not hashed
+    cache_fp = served_fingerprint(spec.model) if served else resolved["model_fingerprint"]  # not tied to the URL list
+    lm = StatbenchLM(backend, cache, cache_fp, spec.seed, spec.batch_size, spec.model,
                      chat_template_text(Path(spec.model)) if use_chat else None, progress)
     from lm_eval.tasks import TaskManager
 
@@ -172,7 +175,7 @@ def run_eval(
         "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path),
                        # what produced the samples (part of every cache key); a served model's weights are not hashed
                        "backend": lm.producer,
-                       "weights_hashed": not (spec.backend == "openai" and not spec.backend_args.get("model_path"))},
+                       "weights_hashed": not served},
         "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
     })
     run_dir = write_run(runs_dir, new_run_id(Path(spec.model).name or spec.model, resolved["spec_hash"]),

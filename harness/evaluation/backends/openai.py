@@ -95,7 +95,8 @@ class OpenAIBackend:
 
     def identity(self) -> dict[str, Any]:
         """openai, the mode, extra_body and the served model's /v1/models entry (weights not hashed)."""
-        return {"backend": "openai", "mode": self.mode, "served_model": self.served, "extra_body": self.extra_body}
+        served = self.served or {"unlisted_at": sorted(self.urls)}  # nothing to go by but where it is served
+        return {"backend": "openai", "mode": self.mode, "served_model": served, "extra_body": self.extra_body}
 
     def context_length(self) -> int | None:
         return None  # the server enforces its own limit and rejects over-long requests
