@@ -108,14 +108,24 @@ _COLS = "key, fingerprint, task, sample_idx, response, tokens, finish_reason, cr
 
 
 def _connect(path: Path, wal: bool) -> sqlite3.Connection:
+    """Open (creating if needed) a cache file. Switching the journal mode ignores SQLite's busy timeout, so
+    two processes creating one file at once would see "database is locked": that setup is retried."""
     db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-    db.execute(f"PRAGMA journal_mode={'WAL' if wal else 'DELETE'}")
-    db.execute("PRAGMA synchronous=NORMAL")
-    for stmt in _SCHEMA:
-        db.execute(stmt)
-    if "reasoning" not in {r[1] for r in db.execute("PRAGMA table_info(generations)")}:  # a version-1 file
-        db.execute("ALTER TABLE generations ADD COLUMN reasoning TEXT")
-    return db
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            db.execute(f"PRAGMA journal_mode={'WAL' if wal else 'DELETE'}")
+            db.execute("PRAGMA synchronous=NORMAL")
+            for stmt in _SCHEMA:
+                db.execute(stmt)
+            if "reasoning" not in {r[1] for r in db.execute("PRAGMA table_info(generations)")}:  # a version-1 file
+                db.execute("ALTER TABLE generations ADD COLUMN reasoning TEXT")
+            return db
+        except sqlite3.OperationalError as e:
+            transient = any(w in str(e) for w in ("locked", "busy", "duplicate column"))  # another process got there first
+            if not transient or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class GenerationCache:
