@@ -41,6 +41,7 @@ test-vllm: $(VLLM_VENV)/.installed
 bench: $(STAMP)
 	$(PY) benchmarks/grader_throughput.py
 	$(PY) benchmarks/eval_overhead.py
+	$(PY) benchmarks/generation_throughput.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check harness tests tools benchmarks tasks

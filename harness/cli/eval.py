@@ -32,7 +32,7 @@ def eval_(
     max_gen_toks: Annotated[int | None, typer.Option(help="Override the protocol's generation budget (recorded).")] = None,
     chat_template: Annotated[str, typer.Option(help="auto (use the tokenizer's if it has one) | on | off")] = "auto",
     tensor_parallel_size: Annotated[int | None, typer.Option(help="vllm: tensor parallel size.")] = None,
-    data_parallel_size: Annotated[int | None, typer.Option(help="vllm: data parallel size.")] = None,
+    data_parallel_size: Annotated[int | None, typer.Option(help="vllm: N engine replicas (one per GPU group), requests sharded over them.")] = None,
     backend_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE passed to the backend (repeatable), e.g. dtype=bfloat16, base_url=..., gpu_memory_utilization=0.9.")] = None,
     label: Annotated[list[str] | None, typer.Option(help="KEY=VALUE row label for leaderboards (repeatable), e.g. method=stat-sel stage=sft.")] = None,
     runs_dir: RunsDir = DEFAULT_RUNS,
@@ -103,14 +103,22 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from harness.core.errors import SpecError
+    from harness.evaluation.progress import format_line, log_lines
     from harness.evaluation.runner import run_eval
 
     prog = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, disable=not err.is_terminal)
+                    TextColumn("{task.fields[rate]}"), console=err, disable=not err.is_terminal)
 
-    def progress(totals: dict[str, int]):
-        ids = {t: prog.add_task(t, total=n) for t, n in totals.items()}
-        return lambda task, n: prog.advance(ids[task], n)
+    def progress(totals: dict[str, int]):  # bars on a terminal, a plain log line every 10 s otherwise
+        if not err.is_terminal:
+            return log_lines(lambda m: err.print(m, highlight=False))(totals)
+        ids = {t: prog.add_task(t, total=n, rate="") for t, n in totals.items()}
+        overall = prog.add_task("all requests", total=sum(totals.values()), rate="")
+
+        def advance(task: str, n: int, stats) -> None:
+            prog.advance(ids[task], n)
+            prog.update(overall, completed=stats.finished, rate=format_line(stats).split(", ", 1)[1])
+        return advance
 
     try:
         with prog:

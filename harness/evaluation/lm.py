@@ -1,20 +1,28 @@
-"""``StatbenchLM``: the lm-eval model that puts the generation cache and a deterministic batch plan in
-front of any backend.
+"""``StatbenchLM``: the lm-eval model that puts the generation cache and a streaming scheduler in front of
+any backend.
 
 - Sample ``i`` of a problem is the i-th copy lm-eval makes of its request (``repeats``); its cache key is
-  (model fingerprint, prompt, generation params, i, seed).
-- The batch plan is a pure function of the request set: requests grouped by (task, params), ordered by
-  prompt length then document, cut into ``batch_size`` chunks. A rerun after a kill sees the same plan;
-  finished batches come from the cache, and unfinished ones are regenerated with the same composition
-  and the same per-batch seed, so their samples equal those of an uninterrupted run.
+  (model fingerprint, the backend's identity, prompt, generation params, i, seed) and its own seed is
+  derived from that key, so a sample never depends on arrival order, batch or replica.
+- lm-eval calls ``generate_until`` once with every request of every task. The scheduler hands the whole
+  pending set (cache misses) to ``backend.run``, which keeps the engine saturated and reports each
+  request as it finishes; completions are committed in group commits (every ``commit_every``
+  completions or ``commit_seconds``, whichever first), so a SIGKILL loses at most one window and a
+  rerun generates only what is missing: killed-and-resumed equals uninterrupted, sample for sample.
+- Static-batch backends (hf) get a batch plan that is a pure function of the request set (grouped by
+  task and params, longest prompt first), and each batch is committed as one unit, so a resumed run
+  regenerates whole batches of the same composition.
+- A request that fails (after the backend's retries) does not stop the others; when the rest are done
+  and committed, ``GenerationFailed`` names the failures per task (the runner then writes no record).
 - Before the first generation every prompt is checked against the context window (vLLM would silently
   cut or empty an over-long prompt; anchors-eval.md §0.3).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import lm_eval.models  # noqa: F401  - fill lm-eval's model registry first (spike G6)
@@ -22,8 +30,73 @@ from lm_eval.api.model import LM
 
 from harness.core.errors import SpecError
 from harness.core.hashing import seed_of
-from harness.evaluation.backends import Backend, GenParams
+from harness.evaluation.backends import Backend, GenParams, Request
 from harness.evaluation.cache import Generation, GenerationCache, generation_key
+from harness.evaluation.progress import GenStats, ProgressFactory
+
+
+class GenerationFailed(RuntimeError):
+    """Some requests failed after retries; everything else was generated and committed."""
+
+    def __init__(self, failures: dict[str, list[str]], total: int) -> None:
+        self.failures = failures
+        n = sum(len(v) for v in failures.values())
+        per_task = ", ".join(f"{t}: {len(v)}" for t, v in failures.items())
+        first = next(iter(failures.values()))[0]
+        super().__init__(f"{n} of {total} request(s) failed after retries ({per_task}); the other {total - n} are "
+                         f"cached and no run record was written; rerun to retry only the missing ones. "
+                         f"First error: {first}")
+
+
+class Committer:
+    """Group commits of finished generations: every ``every_n`` rows or ``every_s`` seconds (a background
+    thread flushes a quiet buffer), and at ``close``. Thread-safe."""
+
+    def __init__(self, cache: GenerationCache, every_n: int = 64, every_s: float = 1.0) -> None:
+        self.cache, self.every_n, self.every_s = cache, every_n, every_s
+        self.rows: list[tuple[str, str, str, int, Generation]] = []
+        self.oldest = 0.0
+        self.lock = threading.Lock()
+        self.error: BaseException | None = None
+        self.commits = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="statbench-commit", daemon=True)
+        self._thread.start()
+
+    def _flush(self) -> None:  # under self.lock
+        if self.rows:
+            rows, self.rows = self.rows, []
+            self.cache.put_many(rows)
+            self.commits += 1
+
+    def _tick(self) -> None:
+        while not self._stop.wait(min(0.25, self.every_s)):
+            with self.lock:
+                if self.rows and time.monotonic() - self.oldest >= self.every_s:
+                    try:
+                        self._flush()
+                    except BaseException as e:  # noqa: BLE001 - re-raised by the next add/close
+                        self.error = e
+
+    def add(self, rows: list[tuple[str, str, str, int, Generation]]) -> None:
+        """Queue rows (committed together, in one transaction or a later one)."""
+        with self.lock:
+            if self.error:
+                raise self.error
+            if not self.rows:
+                self.oldest = time.monotonic()
+            self.rows += rows
+            if len(self.rows) >= self.every_n:
+                self._flush()
+
+    def close(self) -> None:
+        """Stop the timer and commit what is left."""
+        self._stop.set()
+        self._thread.join()
+        with self.lock:
+            self._flush()
+        if self.error:
+            raise self.error
 
 
 class ContextOverflowError(SpecError):
@@ -50,16 +123,21 @@ class StatbenchLM(LM):
         batch_size: int,
         model_name: str,
         chat_template: str | None = None,
-        progress: Callable[[dict[str, int]], Callable[[str, int], None]] | None = None,
+        progress: ProgressFactory | None = None,
+        commit_every: int = 64,
+        commit_seconds: float = 1.0,
     ) -> None:
         super().__init__()
         self.backend, self.cache, self.fp = backend, cache, fingerprint
         self.seed, self.batch_size, self.model_name = seed, batch_size, model_name
+        self.producer = backend.identity()
         self._template = chat_template
         self._progress = progress
+        self.commit_every, self.commit_seconds = commit_every, commit_seconds
         self.records: dict[tuple[str, int, int], tuple[str, Generation]] = {}
         self.generated = 0
         self.reused = 0
+        self.stats: GenStats | None = None
 
     # lm-eval chat-template hooks ------------------------------------------------------------------
     @property
@@ -87,7 +165,7 @@ class StatbenchLM(LM):
             idx = copies[id(req)]  # lm-eval repeats a request by listing the same Instance k times
             copies[id(req)] += 1
             params = GenParams.from_lm_eval(gen)
-            key = generation_key(self.fp, prompt, params.as_dict(), idx, self.seed)
+            key = generation_key(self.fp, prompt, params.as_dict(), idx, self.seed, self.producer)
             items.append(_Item(req.task_name, req.doc_id, idx, prompt, params, key))
         return items
 
@@ -117,7 +195,9 @@ class StatbenchLM(LM):
                 "scored silently):\n  " + "\n  ".join(lines) + "\nLower --max-gen-toks or use a longer-context model."
             )
 
-    def _plan(self, items: list[_Item]) -> list[list[int]]:
+    def _order(self, items: list[_Item]) -> list[list[int]]:
+        """Unique requests in a deterministic plan: grouped by (task, params), longest prompt first, then by
+        document and sample; cut into ``batch_size`` batches (only static-batch backends use the cuts)."""
         groups: dict[tuple, list[int]] = {}
         seen: set[str] = set()
         for i, it in enumerate(items):
@@ -135,24 +215,63 @@ class StatbenchLM(LM):
         items = self._items(requests)
         self._check_context(items)
         done = self.cache.get_many(it.key for it in items)
-        plan = self._plan(items)
-        totals = Counter(items[i].task for batch in plan for i in batch)
+        plan = self._order(items)
+        unique = [i for batch in plan for i in batch]
+        totals = Counter(items[i].task for i in unique)
+        stats = self.stats = GenStats(total=len(unique))
         advance = self._progress(dict(totals)) if self._progress else None
-        for batch in plan:
-            todo = [i for i in batch if items[i].key not in done]
-            if todo:
-                todo_items = [items[i] for i in todo]
-                gens = self.backend.generate(
-                    [it.prompt for it in todo_items], todo_items[0].params,
-                    seeds=[seed_of(it.key) for it in todo_items],
-                    batch_seed=seed_of(str(self.seed), *sorted(it.key for it in todo_items)),
-                )
-                self.cache.put_many((it.key, self.fp, it.task, it.sample_idx, g) for it, g in zip(todo_items, gens, strict=True))
-                done.update((it.key, g) for it, g in zip(todo_items, gens, strict=True))
-                self.generated += len(todo)
-            self.reused += len(batch) - len(todo)
-            if advance:
-                advance(items[batch[0]].task, len(batch))
+        cached = Counter(items[i].task for i in unique if items[i].key in done)
+        stats.cached = sum(cached.values())
+        if advance:
+            for task, n in cached.items():
+                advance(task, n, stats)
+        static = bool(getattr(self.backend, "static_batches", False))
+        pending: list[Request] = []
+        by_key: dict[str, _Item] = {}
+        for b, batch in enumerate(plan):
+            for i in batch:
+                it = items[i]
+                if it.key not in done:
+                    by_key[it.key] = it
+                    pending.append(Request(it.key, it.prompt, it.params, seed_of(it.key), it.task, b if static else 0))
+        failures: dict[str, list[str]] = {}
+        lock = threading.Lock()
+        committer = Committer(self.cache, self.commit_every, self.commit_seconds)
+        lm = self
+
+        class Sink:
+            def done_many(self, pairs: list[tuple[Request, Generation]]) -> None:
+                committer.add([(r.key, lm.fp, r.task, by_key[r.key].sample_idx, g) for r, g in pairs])
+                with lock:
+                    for r, g in pairs:
+                        done[r.key] = g
+                        stats.done += 1
+                        stats.tokens += g.tokens
+                    if advance:
+                        for r, _ in pairs:
+                            advance(r.task, 1, stats)
+
+            def done(self, req: Request, gen: Generation) -> None:
+                self.done_many([(req, gen)])
+
+            def failed(self, req: Request, error: str) -> None:
+                with lock:
+                    failures.setdefault(req.task, []).append(error)
+                    stats.failed += 1
+                    if advance:
+                        advance(req.task, 1, stats)
+
+        try:
+            self.backend.run(pending, Sink(), self.batch_size)
+        finally:
+            committer.close()
+        self.generated += stats.done
+        self.reused += stats.cached
+        if failures:
+            raise GenerationFailed(failures, len(unique))
+        missing = [k for k in by_key if k not in done]
+        if missing:
+            raise RuntimeError(f"{self.backend.name} backend returned no result for {len(missing)} request(s)")
         for it in items:
             self.records[(it.task, it.doc_id, it.sample_idx)] = (it.prompt, done[it.key])
         return [done[it.key].text for it in items]

@@ -84,7 +84,8 @@ def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[l
                 raise RuntimeError(f"{task} doc {s['doc_id']} sample {i}: lm-eval response differs from the generation record")
             rows.append({"id": doc.get("id"), "doc_id": s["doc_id"], "sample": i, "prompt": prompt, "response": response,
                          "reference": reference_text(doc["answer"]), "tokens": gen.tokens,
-                         "finish_reason": gen.finish_reason, "truncated": gen.finish_reason == "length"})
+                         "finish_reason": gen.finish_reason, "truncated": gen.finish_reason == "length",
+                         **({"reasoning": gen.reasoning} if gen.reasoning else {})})  # a server's reasoning_content, not graded
     verdicts = default_checker().grade_many([(r["response"], r["reference"]) for r in rows])
     graded = [SampleRow(**r, extracted=v.extracted, correct=v.correct, status=v.status, method=v.method)
               for r, v in zip(rows, verdicts, strict=True)]
@@ -128,7 +129,7 @@ def run_eval(
     spec: EvalSpec,
     runs_dir: Path,
     force: bool = False,
-    progress: Callable[[dict[str, int]], Callable[[str, int], None]] | None = None,
+    progress: Callable[[dict[str, int]], Callable[..., None]] | None = None,  # see harness.evaluation.progress
     log: Callable[[str], None] = lambda _: None,
 ) -> EvalOutcome:
     """Evaluate ``spec`` (or return the finished run with the same spec hash) and record the run in ``runs_dir``."""
@@ -143,6 +144,7 @@ def run_eval(
 
     from harness.core.tasks import tasks_dir
     from harness.evaluation.backends import make_backend
+    from harness.evaluation.cache import served_fingerprint
     from harness.evaluation.lm import StatbenchLM
     from harness.evaluation.spec import chat_template_text
     from harness.records import provenance
@@ -150,7 +152,9 @@ def run_eval(
     log(f"loading {spec.backend} backend for {spec.model}")
     backend = make_backend(spec.backend, spec.model, dict(spec.backend_args))
     use_chat = resolved.chat_template is not None and resolved.chat_template.mode == "on"
-    lm = StatbenchLM(backend, cache, resolved.model_fingerprint, spec.seed, spec.batch_size, spec.model,
+    served = spec.backend == "openai" and not spec.backend_args.get("model_path")  # weights not hashed
+    cache_fp = served_fingerprint(spec.model) if served else resolved.model_fingerprint  # not tied to the URL list
+    lm = StatbenchLM(backend, cache, cache_fp, spec.seed, spec.batch_size, spec.model,
                      chat_template_text(Path(spec.model)) if use_chat else None, progress)
     from lm_eval.tasks import TaskManager
 
@@ -173,7 +177,10 @@ def run_eval(
         "checker": resolved.versions["checker"], "model_fingerprint": resolved.model_fingerprint,
         "chat_template_sha256": resolved.chat_template.sha256 if resolved.chat_template else None,
         "task_files_sha256": _task_file_hashes([spec.base_task(t) for t in spec.tasks]),
-        "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path)},
+        "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path),
+                       # what produced the samples (part of every cache key); a served model's weights are not hashed
+                       "backend": lm.producer,
+                       "weights_hashed": not served},
         "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
     })
     run_dir = write_run(runs_dir, new_run_id(Path(spec.model).name or spec.model, resolved.spec_hash),

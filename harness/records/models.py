@@ -238,6 +238,7 @@ class SampleRow(BaseModel):
     method: str = ""
     previous_doc_score: float | None = None
     previous_correct: bool | None = None
+    reasoning: str | None = None  # a server's reasoning_content (kept, never graded)
 
     @property
     def problem_id(self) -> str:

@@ -39,3 +39,16 @@ def test_vllm_context_guard(tiny_model, tmp_path):
     spec = spec_from_cli(str(tiny_model), "vllm", ["statbench_gsm8k"], limit=1, max_gen_toks=500, backend_args=ENGINE)
     with pytest.raises(SpecError, match="> context 512"):
         run_eval(spec, tmp_path)
+
+
+def test_vllm_two_cpu_replicas_equal_one_engine(tiny_model, tmp_path):
+    """data_parallel_size=2: two engine processes (not an LLM argument), sharded requests, one cache, the same
+    samples as one engine (per-request seeds)."""
+    args = dict(limit=2, max_gen_toks=16, batch_size=4)
+    one = run_eval(spec_from_cli(str(tiny_model), "vllm", ["statbench_amc23"], backend_args=ENGINE, **args), tmp_path / "one")
+    two = run_eval(spec_from_cli(str(tiny_model), "vllm", ["statbench_amc23"],
+                                 backend_args={**ENGINE, "data_parallel_size": 2}, **args), tmp_path / "two")
+    assert two.generated == 2 * 64
+    a = [(r["doc_id"], r["sample"], r["response"]) for r in iter_samples(one.run_dir, "statbench_amc23")]
+    b = [(r["doc_id"], r["sample"], r["response"]) for r in iter_samples(two.run_dir, "statbench_amc23")]
+    assert a == b

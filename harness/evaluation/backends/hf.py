@@ -1,19 +1,55 @@
 """Hugging Face transformers backend (CPU and GPU).
 
-Batches are generated with ``model.generate``; sampling draws from torch's global RNG, which is seeded per
-batch from the batch's cache keys, so a batch regenerated after a crash reproduces exactly.
+Static batches (that is how ``model.generate`` works): requests with equal decoding parameters, in the
+order the scheduler hands them over, cut into ``batch_size`` chunks; each finished batch goes to the sink
+at once. Sampling does not use torch's global RNG: ``RowSampler`` draws every row's token from that
+row's own generator, seeded by the request's seed, so a sample does not depend on which batch it lands
+in or on a batch's size. On out-of-memory the batch size halves (and stays halved for the run); only a
+single prompt that does not fit is an error.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.evaluation.backends import GenParams, cut_at_stop
+from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
 from harness.evaluation.cache import Generation
+
+
+def is_oom(exc: BaseException) -> bool:
+    """Whether ``exc`` is an accelerator (or host) out-of-memory error."""
+    name = type(exc).__name__
+    return name in ("OutOfMemoryError", "OutOfMemoryError_") or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
+class RowSampler:
+    """A logits processor that samples each row with its own seeded generator (temperature, then top-p).
+
+    It returns a one-hot mask (0 for the drawn token, -inf elsewhere) that greedy decoding then picks,
+    so what a row draws depends only on its seed and its own logits.
+    """
+
+    def __init__(self, torch, seeds: list[int], temperature: float, top_p: float, device: str) -> None:
+        self.torch, self.temperature, self.top_p = torch, temperature, top_p
+        self.gens = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds]
+
+    def __call__(self, input_ids, scores):
+        torch = self.torch
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
+        if self.top_p < 1.0:
+            sp, idx = probs.sort(dim=-1, descending=True)
+            drop = (sp.cumsum(dim=-1) - sp) > self.top_p  # keep the smallest prefix whose mass reaches top_p
+            probs = probs.scatter(-1, idx, sp.masked_fill(drop, 0.0))
+        out = torch.full_like(scores, float("-inf"))
+        for i, g in enumerate(self.gens):
+            out[i, torch.multinomial(probs[i], 1, generator=g)] = 0.0
+        return out
 
 
 class HFBackend:
     name = "hf"
+    static_batches = True  # the scheduler hands over a deterministic batch plan (Request.batch)
 
     def __init__(self, model: str, dtype: str = "auto", device: str | None = None, trust_remote_code: bool = False,
                  **extra: Any) -> None:
@@ -44,6 +80,13 @@ class HFBackend:
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set([eos] if isinstance(eos, int) else (eos or [])) | {self.tok.eos_token_id}
         self.eos_ids.discard(None)
+        self.dtype = dtype
+        self.batch_size: int | None = None  # set by run(); halves on out-of-memory
+        self.oom_backoffs = 0
+
+    def identity(self) -> dict[str, Any]:
+        """hf, the dtype and the device type (CPU and GPU kernels differ numerically)."""
+        return {"backend": "hf", "dtype": self.dtype, "device": self.device.split(":")[0]}
 
     def context_length(self) -> int | None:
         return getattr(self.model.config, "max_position_embeddings", None)
@@ -54,18 +97,46 @@ class HFBackend:
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
         return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def generate(self, prompts: list[str], params: GenParams, seeds: list[int], batch_seed: int) -> list[Generation]:
+    def run(self, requests: list[Request], sink: Sink, batch_size: int) -> None:
+        """Generate the scheduler's batches (``Request.batch``), at most ``batch_size`` prompts at a time;
+        on out-of-memory the batch size halves for the rest of the run."""
+        self.batch_size = self.batch_size or max(1, int(batch_size))
+        batches: dict[int, list[Request]] = {}
+        for r in requests:
+            batches.setdefault(r.batch, []).append(r)
+        for reqs in batches.values():
+            i = 0
+            while i < len(reqs):
+                chunk = reqs[i : i + self.batch_size]
+                try:
+                    gens = self.generate([r.prompt for r in chunk], chunk[0].params, [r.seed for r in chunk])
+                except Exception as e:
+                    if not is_oom(e):
+                        raise
+                    if len(chunk) == 1:
+                        raise RuntimeError(f"hf backend: out of memory on a single prompt ({e})") from e
+                    self.batch_size = max(1, len(chunk) // 2)
+                    self.oom_backoffs += 1
+                    if self.device.startswith("cuda"):
+                        self.torch.cuda.empty_cache()
+                    continue
+                sink.done_many(list(zip(chunk, gens, strict=True)))
+                i += len(chunk)
+
+    def generate(self, prompts: list[str], params: GenParams, seeds: list[int]) -> list[Generation]:
+        """One static batch; row ``i`` samples from its own generator seeded by ``seeds[i]``."""
+        from transformers import LogitsProcessorList
+
         torch = self.torch
         enc = self.tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tok.pad_token_id,
-                                  "eos_token_id": sorted(self.eos_ids)}
+                                  "eos_token_id": sorted(self.eos_ids), "do_sample": False, "temperature": None,
+                                  "top_p": None, "top_k": None}
         if params.temperature > 0:
-            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [RowSampler(torch, seeds, params.temperature, params.top_p, self.device)])
         if params.stop and self.stop_strings_ok:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tok)
-        torch.manual_seed(batch_seed)
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         new = out[:, enc["input_ids"].shape[1] :].tolist()

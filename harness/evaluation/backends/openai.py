@@ -1,43 +1,102 @@
-"""OpenAI-compatible HTTP backend (OpenAI, ``vllm serve``, SGLang, ...).
+"""OpenAI-compatible HTTP backend (OpenAI, ``vllm serve``, SGLang, ...), streaming over one or more servers.
 
 ``mode=chat`` sends each prompt as one user message to ``/chat/completions`` (the server applies the
 model's chat template); ``mode=completions`` sends the raw prompt to ``/completions``. Each request
-carries its own ``seed``. 429/5xx/timeouts are retried with exponential backoff (``Retry-After`` honoured).
+carries its own ``seed``.
+
+- Throughput: ``AsyncOpenAI``, up to ``concurrency`` requests (default 64) in flight per server for the
+  whole run, no barrier between batches or tasks; a finished request is handed to the sink at once.
+- Data parallelism: ``base_url=URL1,URL2,...`` (e.g. several ``vllm serve`` instances); every server runs
+  ``concurrency`` workers that pull from one shared queue, so a faster server takes more requests.
+- Retries: the SDK's own (``max_retries``, exponential backoff, ``Retry-After`` honoured) for
+  connection errors, timeouts, 408/409/429/5xx. A 200 reply without a usable answer (``choices: []``, no
+  ``choices``, ``message: null``, empty content) is retried ``bad_reply_retries`` times (the SDK does not
+  retry a 200) and then fails; it is never cached. One exception: a reasoning model that spent the whole
+  budget thinking (``finish_reason: length``, empty content, non-empty ``reasoning_content``) is a real,
+  truncated sample. A request that still fails is reported to the sink; the others go on.
+- ``extra_body`` (a dict, or JSON text from the CLI) is passed through on every request (and is part of
+  the cache key); ``reasoning_content`` (or ``reasoning``) is kept with the sample, not graded.
+- Identity (cache key): mode, extra_body and what each server's ``/v1/models`` says about the model
+  (id, root, max_model_len); servers that disagree are refused. The weights behind a server are not
+  hashed (pass ``model_path`` to hash a local copy).
+
 The API key is read from the environment variable named by ``api_key_env`` and never logged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from typing import Any
 
-from harness.evaluation.backends import GenParams, cut_at_stop
+from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
 from harness.evaluation.cache import Generation
 
-RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+class BadReply(Exception):
+    """A 200 reply that carries no usable answer."""
 
 
 class OpenAIBackend:
     name = "openai"
 
     def __init__(self, model: str, base_url: str = "http://localhost:8000/v1", api_key_env: str = "OPENAI_API_KEY",
-                 mode: str = "chat", concurrency: int = 8, timeout: float = 600.0, max_retries: int = 6,
-                 model_path: str | None = None) -> None:
-        import httpx
-
+                 mode: str = "chat", concurrency: int = 64, timeout: float = 600.0, max_retries: int = 6,
+                 model_path: str | None = None, extra_body: dict | str | None = None, bad_reply_retries: int = 2) -> None:
         if mode not in ("chat", "completions"):
             raise ValueError(f"openai backend: mode must be chat or completions, got {mode!r}")
         self.model, self.mode = model, mode
-        self.base_url = base_url.rstrip("/")
+        self.urls = [u.strip().rstrip("/") for u in str(base_url).split(",") if u.strip()]
+        if not self.urls:
+            raise ValueError("openai backend: base_url is empty")
         self.concurrency, self.max_retries = int(concurrency), int(max_retries)
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        self.client = httpx.Client(headers=headers, timeout=float(timeout))
-        self.httpx = httpx
+        if self.concurrency < 1:
+            raise ValueError(f"openai backend: concurrency must be >= 1, got {concurrency}")
+        self.timeout, self.bad_reply_retries = float(timeout), int(bad_reply_retries)
+        if isinstance(extra_body, str):
+            try:
+                extra_body = json.loads(extra_body)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"openai backend: extra_body must be a JSON object ({e})") from None
+        if extra_body is not None and not isinstance(extra_body, dict):
+            raise ValueError("openai backend: extra_body must be a JSON object")
+        self.extra_body = extra_body or None
+        self.api_key = os.environ.get(api_key_env) or "EMPTY"
+        self.served = self._served_model()
+
+    # identity ------------------------------------------------------------------------------------
+    def _served_model(self) -> dict[str, Any] | None:
+        """What every server's ``/v1/models`` reports for the model (id, root, max_model_len); None if unlisted."""
+        import httpx
+
+        seen = []
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        with httpx.Client(transport=httpx.HTTPTransport(retries=self.max_retries), headers=headers,
+                          timeout=min(self.timeout, 60.0)) as client:
+            for url in self.urls:
+                try:
+                    r = client.get(f"{url}/models")
+                except httpx.HTTPError as e:
+                    raise RuntimeError(f"openai backend: {url}/models unreachable after {self.max_retries + 1} tries ({e})") from e
+                entry = None
+                if r.status_code == 200:
+                    try:
+                        entry = next((m for m in r.json().get("data", []) if m.get("id") == self.model), None)
+                    except (ValueError, AttributeError):
+                        entry = None
+                seen.append(None if entry is None else
+                            {k: entry.get(k) for k in ("id", "root", "max_model_len") if entry.get(k) is not None})
+        if any(s != seen[0] for s in seen):
+            raise RuntimeError(f"openai backend: the servers disagree about model {self.model!r}: "
+                               + "; ".join(f"{u} -> {s}" for u, s in zip(self.urls, seen, strict=True)))
+        return seen[0]
+
+    def identity(self) -> dict[str, Any]:
+        """openai, the mode, extra_body and the served model's /v1/models entry (weights not hashed)."""
+        served = self.served or {"unlisted_at": sorted(self.urls)}  # nothing to go by but where it is served
+        return {"backend": "openai", "mode": self.mode, "served_model": served, "extra_body": self.extra_body}
 
     def context_length(self) -> int | None:
         return None  # the server enforces its own limit and rejects over-long requests
@@ -48,53 +107,99 @@ class OpenAIBackend:
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
         raise RuntimeError("openai backend: the server applies the chat template; statbench sends plain prompts")
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        delay = 0.5
-        for attempt in range(self.max_retries + 1):
-            try:
-                r = self.client.post(f"{self.base_url}{path}", json=body)
-            except (self.httpx.TimeoutException, self.httpx.TransportError) as e:
-                if attempt == self.max_retries:
-                    raise RuntimeError(f"openai backend: {self.base_url}{path} unreachable after {attempt + 1} tries ({e})") from e
+    # generation ----------------------------------------------------------------------------------
+    def _body(self, req: Request) -> dict[str, Any]:
+        p: GenParams = req.params
+        body: dict[str, Any] = {"model": self.model, "max_tokens": p.max_new_tokens, "n": 1, "seed": req.seed,
+                                "temperature": p.temperature, "top_p": p.top_p}
+        if p.stop:
+            body["stop"] = list(p.stop)[:4]  # the OpenAI API takes at most 4
+        if self.extra_body:
+            body["extra_body"] = self.extra_body
+        return body
+
+    def parse(self, data: Any, params: GenParams) -> Generation:
+        """A reply (SDK object or dict) -> Generation; ``BadReply`` if it carries no usable answer."""
+        def get(o: Any, k: str) -> Any:
+            return o.get(k) if isinstance(o, dict) else getattr(o, k, None)
+
+        choices = get(data, "choices")
+        if not choices:
+            raise BadReply("reply has no choices")
+        choice = choices[0]
+        finish = "length" if get(choice, "finish_reason") == "length" else "stop"
+        reasoning = None
+        if self.mode == "chat":
+            msg = get(choice, "message")
+            if msg is None:
+                raise BadReply("reply has message: null")
+            text = get(msg, "content")
+            extra = (msg if isinstance(msg, dict) else (getattr(msg, "model_extra", None) or {}))
+            reasoning = extra.get("reasoning_content") or extra.get("reasoning") or None
+        else:
+            text = get(choice, "text")
+        if not text and not (reasoning and finish == "length"):
+            raise BadReply("reply has empty content")
+        text, _ = cut_at_stop(text or "", params.stop)
+        usage = get(data, "usage")
+        tokens = int((get(usage, "completion_tokens") if usage is not None else 0) or 0)
+        return Generation(text, tokens, finish, reasoning if isinstance(reasoning, str) else None)
+
+    async def _one(self, client, req: Request) -> Generation:
+        body = self._body(req)
+        for attempt in range(self.bad_reply_retries + 1):
+            if self.mode == "chat":
+                data = await client.chat.completions.create(messages=[{"role": "user", "content": req.prompt}], **body)
             else:
-                if r.status_code == 200:
-                    try:
-                        return r.json()
-                    except ValueError:
-                        if attempt == self.max_retries:
-                            raise RuntimeError(f"openai backend: {self.base_url}{path} returned non-JSON: {r.text[:200]!r}") from None
-                elif r.status_code not in RETRY_STATUS or attempt == self.max_retries:
-                    raise RuntimeError(f"openai backend: {self.base_url}{path} returned HTTP {r.status_code}: {r.text[:300]}")
-                else:
-                    retry_after = r.headers.get("retry-after")
-                    if retry_after and retry_after.replace(".", "", 1).isdigit():
-                        delay = max(delay, float(retry_after))
-            time.sleep(min(delay, 30.0))
-            delay *= 2
+                data = await client.completions.create(prompt=req.prompt, **body)
+            try:
+                return self.parse(data, req.params)
+            except BadReply as e:
+                if attempt == self.bad_reply_retries:
+                    raise BadReply(f"{e} ({attempt + 1} tries)") from None
         raise AssertionError("unreachable")
 
-    def _one(self, prompt: str, seed: int, params: GenParams) -> Generation:
-        body: dict[str, Any] = {"model": self.model, "max_tokens": params.max_new_tokens, "n": 1, "seed": seed,
-                                "temperature": params.temperature, "top_p": params.top_p}
-        if params.stop:
-            body["stop"] = list(params.stop)[:4]  # the OpenAI API takes at most 4
-        if self.mode == "chat":
-            body["messages"] = [{"role": "user", "content": prompt}]
-            data = self._post("/chat/completions", body)
-            choice = data["choices"][0]
-            text = (choice.get("message") or {}).get("content") or ""
-        else:
-            body["prompt"] = prompt
-            data = self._post("/completions", body)
-            choice = data["choices"][0]
-            text = choice.get("text") or ""
-        text, _ = cut_at_stop(text, params.stop)
-        tokens = int((data.get("usage") or {}).get("completion_tokens") or 0)
-        return Generation(text, tokens, "length" if choice.get("finish_reason") == "length" else "stop")
+    def _describe(self, url: str, e: BaseException) -> str:
+        import openai
 
-    def generate(self, prompts: list[str], params: GenParams, seeds: list[int], batch_seed: int) -> list[Generation]:
-        with ThreadPoolExecutor(max_workers=self.concurrency) as ex:
-            return list(ex.map(lambda ps: self._one(ps[0], ps[1], params), zip(prompts, seeds, strict=True)))
+        tries = self.max_retries + 1
+        if isinstance(e, openai.APITimeoutError):
+            return f"{url} timed out after {tries} tries"
+        if isinstance(e, openai.APIConnectionError):
+            return f"{url} unreachable after {tries} tries ({e.__cause__ or e})"
+        if isinstance(e, openai.APIStatusError):
+            return f"{url} returned HTTP {e.status_code}: {str(e.message)[:200]}"
+        if isinstance(e, BadReply):
+            return f"{url}: {e}"
+        return f"{url}: {type(e).__name__}: {e}"
+
+    async def _run(self, requests: list[Request], sink: Sink) -> None:
+        from openai import AsyncOpenAI
+
+        queue = deque(requests)
+        clients = [(u, AsyncOpenAI(base_url=u, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout))
+                   for u in self.urls]
+
+        async def worker(url: str, client) -> None:
+            while queue:
+                req = queue.popleft()
+                try:
+                    gen = await self._one(client, req)
+                except Exception as e:  # noqa: BLE001 - one failed request must not abort the others
+                    sink.failed(req, f"openai backend: {self._describe(url, e)}")
+                else:
+                    sink.done(req, gen)
+
+        try:
+            await asyncio.gather(*(worker(u, c) for u, c in clients for _ in range(min(self.concurrency, len(requests)))))
+        finally:
+            for _, c in clients:
+                await c.close()
+
+    def run(self, requests: list[Request], sink: Sink, batch_size: int = 0) -> None:
+        """Generate ``requests`` with ``concurrency`` in flight per server (``batch_size`` is not used)."""
+        if requests:
+            asyncio.run(self._run(requests, sink))
 
     def close(self) -> None:
-        self.client.close()
+        pass
