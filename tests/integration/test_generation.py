@@ -94,7 +94,7 @@ def test_reasoning_content_is_kept_with_the_sample_not_graded(tmp_path):
                                      backend_args={"base_url": url, "extra_body": '{"top_k": 20}'}), tmp_path)
         bodies = [c["body"] for c in control(url, "calls")["calls"]]
     rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
-    assert all(r["reasoning"].startswith("thinking about Sample") and "thinking" not in r["response"] for r in rows)
+    assert all(r.reasoning.startswith("thinking about Sample") and "thinking" not in r.response for r in rows)
     assert all(b["top_k"] == 20 for b in bodies)  # extra_body passed through
 
 
@@ -157,7 +157,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
         assert clean.returncode == 0, clean.stderr
 
     def samples(runs):
-        return [(r["doc_id"], r["sample"], r["response"], r["tokens"]) for r in iter_samples(_runs(runs)[0], "statbench_amc23")]
+        return [(r.doc_id, r.sample, r.response, r.tokens) for r in iter_samples(_runs(runs)[0], "statbench_amc23")]
 
     a, b = samples(killed), samples(tmp_path / "clean")
     assert len(a) == total and len({(d, s) for d, s, _, _ in a}) == total
@@ -174,7 +174,7 @@ def test_several_base_urls_share_the_requests_and_give_the_same_samples(tmp_path
                                      backend_args={"base_url": f"{u1},{u2}", "concurrency": 4}, **kw), tmp_path / "two")
         n1, n2 = control(u1, "stats")["requests"], control(u2, "stats")["requests"]
     assert n1 + n2 == 128 and n1 > 0 and n2 > 0
-    rows = [[(r["doc_id"], r["sample"], r["response"]) for r in iter_samples(o.run_dir, "statbench_amc23")] for o in (one, two)]
+    rows = [[(r.doc_id, r.sample, r.response) for r in iter_samples(o.run_dir, "statbench_amc23")] for o in (one, two)]
     assert rows[0] == rows[1]
 
 
