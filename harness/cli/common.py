@@ -23,6 +23,7 @@ def progress_bar(total: int, desc: str):
 
 
 def fail(e: Exception | str, code: int = 2) -> None:
+    """Print ``e`` as one ``error:`` line on stderr and exit with ``code`` (re-raise under ``STATBENCH_DEBUG``)."""
     if os.environ.get("STATBENCH_DEBUG") and isinstance(e, Exception):
         raise e
     err.print(f"[red]error:[/] {e}")
@@ -30,6 +31,7 @@ def fail(e: Exception | str, code: int = 2) -> None:
 
 
 def parse_kv(pairs: list[str]) -> dict[str, object]:
+    """Parse ``KEY=VALUE`` options into a dict, reading ints, floats and true/false as such."""
     out: dict[str, object] = {}
     for p in pairs:
         if "=" not in p:
@@ -41,6 +43,7 @@ def parse_kv(pairs: list[str]) -> dict[str, object]:
 
 
 def print_results(results: dict) -> None:
+    """Print a run's per-task results as a table on stdout, then its protocol(s)."""
     from harness.core.fileio import format_table
 
     rows = []

@@ -33,12 +33,14 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 
 @dataclass(frozen=True)
 class Generation:
+    """One cached generation: its text, token count and finish reason."""
     text: str
     tokens: int
     finish_reason: str  # stop | length
 
 
 def generation_key(fingerprint: str, prompt: str, params: dict, sample_idx: int, seed: int) -> str:
+    """The cache key of one sample: model fingerprint, prompt, sampling parameters, sample index and seed."""
     return hashlib.sha256(canonical_json([fingerprint, prompt, params, sample_idx, seed]).encode()).hexdigest()
 
 

@@ -44,7 +44,7 @@ def test_shipped_base_matches_its_recipe(tmp_path):
     data[-1] ^= 1
     w.chmod(0o644)
     w.write_bytes(bytes(data))
-    with pytest.raises(SpecError, match="sha256 .* does not match recipe.json"):
+    with pytest.raises(SpecError, match=r"sha256 .* does not match recipe\.json"):
         verify(copy)
 
 

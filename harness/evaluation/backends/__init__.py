@@ -38,6 +38,7 @@ class GenParams:
 
 
 class Backend(Protocol):
+    """What a generation backend provides: context length, token counts, chat templating and generation."""
     name: str
 
     def context_length(self) -> int | None: ...

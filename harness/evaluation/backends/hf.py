@@ -13,6 +13,7 @@ from harness.evaluation.cache import Generation
 
 
 class HFBackend:
+    """Generation with transformers on the local device (CPU or one GPU)."""
     name = "hf"
 
     def __init__(self, model: str, dtype: str = "auto", device: str | None = None, trust_remote_code: bool = False,

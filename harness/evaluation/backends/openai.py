@@ -20,6 +20,7 @@ RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
 class OpenAIBackend:
+    """Generation through an OpenAI-compatible HTTP server (chat or completions), concurrent, with retries."""
     name = "openai"
 
     def __init__(self, model: str, base_url: str = "http://localhost:8000/v1", api_key_env: str = "OPENAI_API_KEY",

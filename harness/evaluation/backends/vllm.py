@@ -15,6 +15,7 @@ from harness.evaluation.cache import Generation
 
 
 class VLLMBackend:
+    """Generation with an in-process vLLM engine."""
     name = "vllm"
 
     def __init__(self, model: str, **engine_args: Any) -> None:
