@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/statbench demo
 
+# Test tiers: tests/unit (in-process, seconds), tests/integration (components together, the CLI in-process),
+# tests/e2e (whole pipelines and real processes, all marked slow). test-fast skips what is marked slow.
 test: $(STAMP)
 	$(PY) -m pytest -q
 

@@ -15,7 +15,7 @@ import yaml
 from harness.executors import ExecutorError, Job, make_executor
 from harness.executors.jobs import eval_jobs
 from harness.records.store import iter_samples, read_run
-from tests.helpers.cli import statbench
+from tests.helpers.cli import statbench_process as statbench
 
 ray = pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parents[2]
