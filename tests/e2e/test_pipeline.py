@@ -56,8 +56,13 @@ def _done(wd: Path) -> dict[str, tuple[int, int]]:
     """Stage name -> (inode, mtime) of its done.json. A stage that runs again gets a new directory, so a new pair."""
     out = {}
     for f in (wd / "stages").glob("*/done.json"):
-        st = f.stat()
-        out[json.loads(f.read_text())["stage"]] = (st.st_ino, st.st_mtime_ns)
+        if f.parent.name.startswith("."):  # .tmp-*/.old-*: a stage being written or replaced
+            continue
+        try:
+            st = f.stat()
+            out[json.loads(f.read_text())["stage"]] = (st.st_ino, st.st_mtime_ns)
+        except (OSError, ValueError):  # renamed away while a run is going on (the SIGKILL test polls)
+            continue
     return out
 
 

@@ -98,6 +98,7 @@ def _generations(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # three full evals, one in a real process
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
     """A real process killed mid-generation; a rerun resumes from the generation cache."""
     args = ["eval", "--model", str(tiny_model), "--tasks", "statbench_amc23", "--limit", "4", "--max-gen-toks", "24",

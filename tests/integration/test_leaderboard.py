@@ -60,6 +60,7 @@ def tiny_board(tiny_model, tmp_path_factory):
     return board, runs, r
 
 
+@pytest.mark.slow  # four real tiny-model runs (~1000 generations); the golden test covers rendering
 def test_tiny_runs_make_the_three_files(tiny_board):
     board, runs, r = tiny_board
     readme, csv_, html = (board / n for n in ("README.md", "table.csv", "index.html"))
@@ -79,6 +80,7 @@ def test_tiny_runs_make_the_three_files(tiny_board):
     assert {p.name: p.read_bytes() for p in board.iterdir()} == before  # byte-stable
 
 
+@pytest.mark.slow  # same runs, and a browser
 def test_html_renders_in_headless_chromium(tiny_board, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if chromium is None:
