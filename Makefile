@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE=1
 export HF_DATASETS_OFFLINE=1
 export TOKENIZERS_PARALLELISM=false
 
-.PHONY: demo test test-fast test-vllm bench lint lock lock-gpu image clean
+.PHONY: demo test test-fast test-vllm bench lint lint-code format-check format lock lock-gpu image clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/statbench demo
 
+# Test tiers: tests/unit (in-process, seconds), tests/integration (components together, the CLI in-process),
+# tests/e2e (whole pipelines and real processes, all marked slow). test-fast skips what is marked slow.
 test: $(STAMP)
 	$(PY) -m pytest -q
 
@@ -43,10 +45,23 @@ bench: $(STAMP)
 	$(PY) benchmarks/eval_overhead.py
 	$(PY) benchmarks/generation_throughput.py
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check harness tests tools benchmarks tasks
+# `make lint` = lint-code + format-check. lint-code: ruff's rules (pyproject [tool.ruff.lint]), the import
+# contracts (pyproject [tool.importlinter]), hadolint, and the GPU lock against pyproject. `make format` rewrites.
+LINT_PATHS := harness tests tools benchmarks tasks
+
+lint: lint-code format-check
+
+lint-code: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint --config containers/.hadolint.yaml containers/Dockerfile
 	$(PY) tools/lock_gpu.py --check
+
+format-check: $(STAMP)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt.new

@@ -19,6 +19,7 @@ from harness.scoring.metrics import answer_key
 
 
 def split_steps(response: str, sep: str) -> list[str]:
+    """Split a solution into its non-empty steps at ``sep`` (the whole response, or ``(empty)``, when there are none)."""
     steps = [s.strip() for s in response.split(sep) if s.strip()]
     return steps or [response.strip() or "(empty)"]
 

@@ -39,6 +39,7 @@ def _vllm(mode: str) -> bool:
 
 def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_dir: Path, hp, seed: int,
           log=print, data: str = "math_train") -> dict[str, Any]:
+    """GRPO-train ``model_path`` on ``questions`` (checker reward) into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -93,4 +94,5 @@ def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_
 
 
 def steps_estimate(n_questions: int, hp) -> int:
+    """Optimizer steps a GRPO run over ``n_questions`` will take under ``hp`` (``hp.max_steps`` when set)."""
     return hp.max_steps or math.ceil(n_questions * hp.num_generations * hp.epochs / (hp.mini_batch_questions * hp.num_generations))

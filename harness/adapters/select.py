@@ -23,6 +23,7 @@ from harness.adapters.skills import msp_pairs
 
 
 def original(q: dict[str, Any]) -> dict[str, Any]:
+    """A question's own solution as a training pair (the ``#0`` answer of that question)."""
     return {"id": f"{q['id']}#0", "question_id": q["id"], "problem": q["problem"], "solution": q["solution"],
             "answer": q["answer"], "source": "original"}
 
@@ -44,6 +45,7 @@ def with_answers(questions: list[dict[str, Any]], teacher, spec, rewrites_only: 
 
 
 def subsample(rows: list[dict[str, Any]], budget: int | None, seed: int) -> list[dict[str, Any]]:
+    """At most ``budget`` of ``rows``, a seeded sample kept in input order (all rows when ``budget`` is None)."""
     if budget is None or len(rows) <= budget:
         return rows
     keep = set(random.Random(seed).sample(range(len(rows)), budget))
@@ -64,6 +66,7 @@ def stat_sel(pool: dict[str, dict], skill_map, msp: dict[str, Any], spec, seed: 
 
 
 def embed_sel(pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec) -> tuple[list[dict], dict[str, Any]]:
+    """Embed-Sel: the pool questions nearest to each difficult question, deduplicated; returns (rows, summary)."""
     from harness.adapters.embed import nearest_pool
 
     hits = nearest_pool(difficult, pool, embed_spec)

@@ -40,6 +40,7 @@ def prompt_completion(rows: list[dict[str, Any]], data: str, chat: bool) -> list
 
 def train(model_path: str, rows: list[dict[str, Any]], out_dir: Path, work_dir: Path, hp, lr: float, seed: int,
           log=print, data: str = "math_train") -> dict[str, Any]:
+    """SFT (LoRA/QLoRA/full) of ``model_path`` on ``rows`` at learning rate ``lr`` into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig
@@ -139,6 +140,7 @@ def last_complete_checkpoint(work_dir: Path, log=print) -> str | None:
 
 
 def steps_estimate(n_examples: int, hp) -> int:
+    """Optimizer steps an SFT run over ``n_examples`` will take under ``hp`` (``hp.max_steps`` when set)."""
     per_step = hp.per_device_batch_size * hp.grad_accum
     return hp.max_steps or math.ceil(n_examples / per_step * hp.epochs)
 

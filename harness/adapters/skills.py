@@ -24,11 +24,13 @@ from harness.core.tasks import read_bundled
 
 
 def skill_lists() -> dict[str, list[str]]:
+    """The bundled skill vocabulary: subject -> list of skill names."""
     return json.loads(read_bundled("skill_lists"))
 
 
 @dataclass
 class SkillMap:
+    """Question -> skills and skill -> questions, both sorted, built from one set of labels."""
     by_question: dict[str, list[str]]
     by_skill: dict[str, list[str]]
 
@@ -45,6 +47,7 @@ class SkillMap:
 
 
 def build_skill_map(pool: list[dict[str, Any]], source: str, teacher=None) -> tuple[SkillMap, dict[str, Any]]:
+    """Skill labels for the pool (bundled, or relabelled by ``teacher`` when ``source == "teacher"``); returns (map, report)."""
     labels = {r["id"]: list(r.get("skills") or []) for r in pool}
     report: dict[str, Any] = {"source": source, "questions": len(pool), "labelled": sum(bool(v) for v in labels.values())}
     if source == "teacher":

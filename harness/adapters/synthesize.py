@@ -62,6 +62,7 @@ def _filter(questions: list[tuple[str, dict[str, Any]]], teacher, syn_spec, sour
 
 
 def stat_syn(pool: dict[str, dict], skill_map, msp: dict[str, Any], syn_spec, teacher, seed: int) -> tuple[list[dict], dict[str, Any]]:
+    """STAT-Syn: new teacher questions per (difficult question, missing skill), solved and kept where solutions agree; returns (rows, summary)."""
     rng = random.Random(seed)
     requests, origin = [], []
     for qid, skill, cands in msp_pairs(msp, skill_map, pool):
@@ -77,6 +78,7 @@ def stat_syn(pool: dict[str, dict], skill_map, msp: dict[str, Any], syn_spec, te
 
 
 def embed_syn(pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec, syn_spec, teacher) -> tuple[list[dict], dict[str, Any]]:
+    """Embed-Syn: new teacher questions from 3-subsets of each difficult question's nearest pool questions; returns (rows, summary)."""
     from harness.adapters.embed import nearest_pool
 
     requests, origin = [], []

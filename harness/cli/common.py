@@ -28,6 +28,7 @@ def progress_bar(total: int, desc: str):
 
 
 def fail(e: Exception | str, code: int = 2) -> None:
+    """Print ``e`` as one ``error:`` line on stderr and exit with ``code`` (re-raise under ``STATBENCH_DEBUG``)."""
     if os.environ.get("STATBENCH_DEBUG") and isinstance(e, Exception):
         raise e
     err.print(f"[red]error:[/] {e}")
@@ -35,6 +36,7 @@ def fail(e: Exception | str, code: int = 2) -> None:
 
 
 def parse_kv(pairs: list[str]) -> dict[str, object]:
+    """Parse ``KEY=VALUE`` options into a dict, reading ints, floats and true/false as such."""
     out: dict[str, object] = {}
     for p in pairs:
         if "=" not in p:

@@ -35,7 +35,7 @@ def demo(
         recipe.write_record(spec, pipe, summary, sw.EXAMPLE)
     except SpecError as e:
         fail(e)
-    rows, table = sw.summarize(workdir, spec)
+    _rows, table = sw.summarize(workdir, spec)
     notes = sw.grpo_notes(workdir)
     board = workdir / "board"
     text = (f"# Skill-world demo\n\nSeeds {seeds}; accuracy on the {spec.data.test_task} test set (3,000 problems, "

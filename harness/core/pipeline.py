@@ -53,6 +53,7 @@ class StageRecord(BaseModel):
 
 @dataclass
 class Stage:
+    """One node of the DAG: its name, kind, hashed config, dependencies and the function that computes it."""
     name: str
     kind: str
     config: dict[str, Any]
@@ -69,6 +70,7 @@ class Stage:
 
 @dataclass
 class Ctx:
+    """What a stage function gets: its stage, output and scratch directories, its inputs' directories and a logger."""
     stage: Stage
     workdir: Path
     out: Path  # write outputs here (a temp dir, renamed into place on success)
@@ -79,6 +81,7 @@ class Ctx:
 
 
 class Pipeline:
+    """A DAG of content-hashed stages under one workdir: topological order, waves, caching and resumable runs."""
     def __init__(self, stages: list[Stage], workdir: Path):
         self.workdir = Path(workdir)
         self.stages = {s.name: s for s in stages}

@@ -36,6 +36,7 @@ class Sampling(BaseModel):
 
 
 class Protocol(BaseModel):
+    """A named sampling protocol: a default sampling setting and per-family overrides."""
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
@@ -78,6 +79,7 @@ PROTOCOLS: dict[str, Protocol] = {
 
 
 def get_protocol(name: str) -> Protocol:
+    """The protocol called ``name``; an unknown name raises ``ProtocolError`` listing the valid ones."""
     if name not in PROTOCOLS:
         raise ProtocolError(f"unknown protocol '{name}'; valid protocols: {', '.join(PROTOCOLS)}")
     return PROTOCOLS[name]

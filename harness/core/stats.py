@@ -37,6 +37,7 @@ def percentile_ci(reps: np.ndarray, level: float = 0.95) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class PairedResult:
+    """A paired comparison of two runs: delta, its confidence interval, one-sided p-values and the test used."""
     delta: float  # candidate - baseline (fraction, not points)
     ci: tuple[float, float]
     p_worse: float  # one-sided p-value for "candidate is worse"

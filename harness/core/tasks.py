@@ -124,6 +124,7 @@ def load_benchmark(name: str, data_dir: Path | None = None) -> list[dict[str, An
 
 
 def load_ids(rel: str, data_dir: Path | None = None) -> list[str]:
+    """The whitespace-separated ids in the bundled file ``rel``."""
     return [s for s in read_bundled(rel, data_dir).split() if s]
 
 

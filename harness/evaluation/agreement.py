@@ -26,6 +26,7 @@ STATBENCH, RAW_MV = "statbench", "raw math-verify"
 
 @dataclass
 class GraderScore:
+    """One grader's agreement with the labels on one file: agreements, false positives/negatives, timeouts, time."""
     agree: int = 0
     fp: int = 0
     fn: int = 0
@@ -40,6 +41,7 @@ class GraderScore:
 
 @dataclass
 class FileReport:
+    """Every grader's score on one labelled file, and the disagreements worth reading."""
     name: str
     n: int
     labelled_correct: int
@@ -106,6 +108,7 @@ def run_report(
 
 
 def to_markdown(reports: list[FileReport]) -> str:
+    """The agreement reports as a markdown table, one row per file and a total."""
     graders = list(reports[0].scores) if reports else []
     head = "| file | n | labelled correct | " + " | ".join(graders) + " |"
     lines = [head, "|" + "---|" * (3 + len(graders))]

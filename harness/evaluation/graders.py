@@ -39,6 +39,7 @@ def _hendrycks() -> ModuleType:
 
 
 def minerva_exact_match(response: str, reference: str) -> bool:
+    """lm-eval's Minerva grader: exact match of the normalized final answer."""
     m = _minerva()
     answer = m.normalize_final_answer(m.get_unnormalized_answer(response))
     gold = m.normalize_final_answer(reference)
@@ -49,6 +50,7 @@ def minerva_exact_match(response: str, reference: str) -> bool:
 
 
 def hendrycks_is_equiv(response: str, reference: str) -> bool:
+    """lm-eval's Hendrycks MATH grader: string equivalence of the last ``$...$`` span."""
     h = _hendrycks()
     idx = [i for i, c in enumerate(response) if c == "$"]
     answer = response if len(idx) <= 1 else response[idx[0] + 1 : idx[-1]]

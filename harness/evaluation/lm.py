@@ -114,6 +114,7 @@ class _Item:
 
 
 class StatbenchLM(LM):
+    """The lm-eval ``LM`` statbench registers: generates through a backend and the generation cache."""
     def __init__(
         self,
         backend: Backend,

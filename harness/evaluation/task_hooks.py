@@ -20,10 +20,12 @@ def load(task: str, ids_file: str | None = None, **_: Any):
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:
+    """The prompt of a task document (rendered by ``task_docs``)."""
     return doc["prompt"]  # every doc comes through task_docs, which renders the data set's prompt
 
 
 def doc_to_target(doc: dict[str, Any]) -> str:
+    """The reference answer of a task document, as text."""
     return reference_text(doc["answer"])
 
 

@@ -42,6 +42,7 @@ KNOWN_PARAMS = {"llama-3.2-1b": 1.24e9, "llama-3.2-3b": 3.21e9, "qwen2.5-3b": 3.
 
 # ------------------------------------------------------------------------------------------ the plan
 def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pipeline:
+    """The experiment's stage DAG under ``workdir`` (building the tiny student first when asked)."""
     from harness.evaluation.cache import GenerationCache, model_fingerprint
     from harness.records.provenance import core_versions
 

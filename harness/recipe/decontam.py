@@ -20,10 +20,12 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def normalize(text: str) -> str:
+    """Lower-cased words of ``text`` joined by single spaces."""
     return " ".join(_WORD.findall(text.lower()))
 
 
 def ngrams(words: list[str], n: int = N) -> set[tuple[str, ...]]:
+    """The set of word ``n``-grams of ``words``."""
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 

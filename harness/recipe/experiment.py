@@ -30,6 +30,7 @@ class _Strict(BaseModel):
 
 
 class StudentSpec(_Strict):
+    """``student:``: the model being trained and how to run it."""
     model: str  # checkpoint directory (or a hub id already in the local HF cache, on GPU machines)
     name: str | None = None  # label used in runs and boards (default: the directory name)
     build_tiny_seed: int | None = None  # build the local tiny model at `model` if it is missing (CPU examples)
@@ -40,6 +41,7 @@ class StudentSpec(_Strict):
 
 
 class TeacherSpec(_Strict):
+    """``teacher:``: the teacher model (or oracle) and how to reach it."""
     kind: Literal["openai", "oracle", "skillworld"] = "openai"  # oracle: MATH ground truth; skillworld: the world's oracle
     base_url: str = "https://api.openai.com/v1"
     model: str = "gpt-4o-mini"  # judge, rewrites, solutions (paper default teacher)
@@ -56,6 +58,7 @@ class TeacherSpec(_Strict):
 
 
 class DataSpec(_Strict):
+    """``data:``: the training pool, the validation and test tasks and their limits."""
     pool: str = "math_train"  # the training pool P (bundled)
     val_task: str = "statbench_math_val1k"  # Q_val: Stage 1 + Stage 2
     test_task: str = "statbench_math_test4k"  # Q_test: Stage 1 -> MATH^D
@@ -70,6 +73,7 @@ class DataSpec(_Strict):
 
 
 class DifficultySpec(_Strict):
+    """``difficulty:``: how Stage 1 decides which questions the student finds difficult."""
     method: Literal["prm", "consistency", "checker"] = "prm"
     prm_model: str = "RLHFlow/Llama3.1-8B-PRM-Mistral-Data"
     tau1: float = 0.85
@@ -82,6 +86,7 @@ class DifficultySpec(_Strict):
 
 
 class MSPSpec(_Strict):
+    """``msp:``: building the missing-skill profile from the teacher's judgements."""
     max_questions: int = 500
     min_skills: int = 1  # the prompt asks for 2-3; replies with fewer valid skills are kept down to this
     max_skills: int = 3
@@ -89,12 +94,14 @@ class MSPSpec(_Strict):
 
 
 class SelectSpec(_Strict):
+    """``select:``: STAT-Sel question and answer counts."""
     questions_per_skill: int = 5  # paper B.2 and README (Algorithm 1 says 3)
     answers_per_question: int = 3  # original solution + teacher rewrites
     rewrites: bool = True  # False: original solutions only (no teacher needed for selection methods)
 
 
 class SynSpec(_Strict):
+    """``syn:``: STAT-Syn question synthesis and solution agreement."""
     reference_questions: int = 3
     new_questions: int = 2
     solutions: int = 3
@@ -102,12 +109,14 @@ class SynSpec(_Strict):
 
 
 class EmbedSpec(_Strict):
+    """``embed:``: the embedding baselines (Embed-Sel, Embed-Syn)."""
     model: str = "hashing"  # "hashing" (local, no model) or a checkpoint path, e.g. gte-Qwen2-7B-instruct
     top_k: int = 5
     syn_new_questions: int = 5  # Embed-Syn: new questions per difficult question, one per 3-subset of the top-k
 
 
 class SFTSpec(_Strict):
+    """SFT hyperparameters (a preset, overridden by ``hparams.sft``)."""
     method: Literal["qlora", "lora", "full"] = "qlora"  # qlora falls back to lora where CUDA is missing
     lora_r: int = 16
     lora_alpha: int = 32
@@ -129,6 +138,7 @@ class SFTSpec(_Strict):
 
 
 class GRPOSpec(_Strict):
+    """GRPO hyperparameters (a preset, overridden by ``hparams.grpo``)."""
     learning_rate: float = 5e-7
     lr_scheduler: str = "constant"
     beta: float = 0.0  # no KL
@@ -145,12 +155,14 @@ class GRPOSpec(_Strict):
 
 
 class HParams(_Strict):
+    """``hparams:``: a preset plus SFT and GRPO overrides."""
     preset: Literal["paper", "cpu-tiny"] = "paper"
     sft: dict[str, Any] = {}
     grpo: dict[str, Any] = {}
 
 
 class ExperimentEval(_Strict):
+    """``eval:``: the tasks, protocol and limits of the final evaluations."""
     suite: str | None = "stat-paper"
     tasks: list[str] = []
     protocol: str = "stat-paper"
@@ -161,6 +173,7 @@ class ExperimentEval(_Strict):
 
 
 class ExperimentSpec(_Strict):
+    """One experiment file: student, teacher, data, methods, training and evaluation."""
     name: str
     seeds: list[int] = [0]
     student: StudentSpec

@@ -30,6 +30,7 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def pool_rows(spec: ExperimentSpec) -> list[dict[str, Any]]:
+    """The training pool's rows (after ``data.pool_limit``); refuses an empty pool or one without solutions."""
     rows = load_benchmark(spec.data.pool)
     rows = rows[: spec.data.pool_limit] if spec.data.pool_limit is not None else rows
     if not rows:
@@ -104,6 +105,7 @@ def student_protocol(spec: ExperimentSpec) -> str:
 
 # ------------------------------------------------------------------------------------------ stages
 def skillmap_stage(spec: ExperimentSpec):
+    """The stage function that labels the pool's skills."""
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.skills import build_skill_map
 
@@ -118,6 +120,7 @@ def skillmap_stage(spec: ExperimentSpec):
 
 
 def student_stage(spec: ExperimentSpec, split: str):
+    """The stage function that samples the student on the ``val`` or ``test`` split (Stage 1)."""
     def run(ctx: Ctx) -> dict[str, Any]:
         task = spec.data.val_task if split == "val" else spec.data.test_task
         limit = spec.data.val_limit if split == "val" else spec.data.test_limit
@@ -131,6 +134,7 @@ def student_stage(spec: ExperimentSpec, split: str):
 
 
 def difficulty_stage(spec: ExperimentSpec):
+    """The stage function that classifies the student's questions as difficult or not."""
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.difficulty import PRMScorer, agreement_with_checker, classify
 
@@ -151,6 +155,7 @@ def difficulty_stage(spec: ExperimentSpec):
 
 
 def msp_stage(spec: ExperimentSpec):
+    """The stage function that builds the missing-skill profile from the difficult validation questions."""
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.skills import missing_skill_profile
 
@@ -162,6 +167,7 @@ def msp_stage(spec: ExperimentSpec):
 
 
 def dataset_stage(spec: ExperimentSpec, method: str):
+    """The stage function that builds ``method``'s training set, decontaminated."""
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters import select
         from harness.recipe.decontam import decontaminate
@@ -205,6 +211,7 @@ def dataset_stage(spec: ExperimentSpec, method: str):
 
 
 def sft_stage(spec: ExperimentSpec, method: str, lr: float, seed: int):
+    """The stage function that runs SFT for ``method`` at one learning rate and seed."""
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters import sft
 
@@ -216,6 +223,7 @@ def sft_stage(spec: ExperimentSpec, method: str, lr: float, seed: int):
 
 
 def select_lr_stage(spec: ExperimentSpec, method: str, seed: int, lr_stages: list[tuple[float, str]]):
+    """The stage function that picks ``method``'s SFT learning rate on the validation task."""
     def run(ctx: Ctx) -> dict[str, Any]:
         scores: dict[float, float | None] = {}
         if len(lr_stages) == 1:  # nothing to pick: no evaluation
@@ -234,6 +242,7 @@ def select_lr_stage(spec: ExperimentSpec, method: str, seed: int, lr_stages: lis
 
 
 def grpo_stage(spec: ExperimentSpec, method: str, seed: int):
+    """The stage function that runs GRPO from ``method``'s SFT model (or the base student)."""
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters import grpo
 
@@ -246,6 +255,7 @@ def grpo_stage(spec: ExperimentSpec, method: str, seed: int):
 
 
 def eval_stage(spec: ExperimentSpec, method: str, stage: str, seed: int):
+    """The stage function that evaluates ``method`` after SFT or GRPO."""
     def run(ctx: Ctx) -> dict[str, Any]:
         if stage == "grpo":
             model = ctx.inputs[f"grpo/{method}/s{seed}"] / "model"
@@ -263,6 +273,7 @@ def eval_stage(spec: ExperimentSpec, method: str, stage: str, seed: int):
 
 
 def board_stage(spec: ExperimentSpec, arms: list[tuple[str, str]]):
+    """The stage function that writes the experiment's leaderboard from the eval stages' runs."""
     def run(ctx: Ctx) -> dict[str, Any]:
         import yaml
 

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.skillworld.world import BASE_MIX, PROMPT, VERSION, build_splits, problem
+from harness.core.tasks import SKILLWORLD_PROMPT as PROMPT
+from harness.skillworld.world import BASE_MIX, VERSION, build_splits, problem
 
 RECIPE: dict[str, Any] = {
     "world_version": VERSION, "seed": 0, "steps": 2500, "batch_size": 128, "lr": 3e-3, "warmup": 100,
@@ -31,10 +32,12 @@ SPECIAL = ["<pad>", "<eos>"]
 
 
 def recipe_hash(recipe: dict[str, Any] = RECIPE) -> str:
+    """sha256 of the base model's training recipe."""
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
 def text_pair(p: dict) -> tuple[str, str]:
+    """A problem as (prompt, completion) text for pretraining."""
     return PROMPT.format(problem=p["problem"]), " " + p["solution"]
 
 
@@ -123,6 +126,7 @@ def accuracy_by_type(model, tok, problems: list[dict], batch_size: int = 512) ->
 
 
 def pretrain(out_dir: Path, recipe: dict[str, Any] = RECIPE, log=print) -> dict[str, Any]:
+    """Train the skill world's base model from ``recipe`` into ``out_dir``; returns its summary."""
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
@@ -165,6 +169,7 @@ def pretrain(out_dir: Path, recipe: dict[str, Any] = RECIPE, log=print) -> dict[
 
 
 def weights_sha256(model_dir: Path) -> str:
+    """sha256 of a model directory's ``model.safetensors``."""
     return hashlib.sha256((Path(model_dir) / "model.safetensors").read_bytes()).hexdigest()
 
 

@@ -87,6 +87,7 @@ def summarize(workdir: Path, spec) -> tuple[list[dict[str, Any]], str]:
 
 
 def grpo_notes(workdir: Path) -> list[str]:
+    """One note per GRPO stage of the demo whose groups had no (or little) reward variance, hence little or no learning signal."""
     rec = json.loads((workdir / "experiment.json").read_text())
     notes = []
     for st in rec["stages"]:

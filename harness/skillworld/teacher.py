@@ -16,6 +16,7 @@ from harness.skillworld import world
 
 
 class SkillWorldTeacher:
+    """The skill world's oracle teacher: exact skills and solutions, no model."""
     def __init__(self, seed: int = 0):
         self.rng = random.Random(f"skillworld-oracle-{seed}")
         self.calls = 0

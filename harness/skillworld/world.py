@@ -40,6 +40,7 @@ VERSION = 1
 
 @dataclass(frozen=True)
 class ProblemType:
+    """A kind of skill-world problem: its name, the skills it needs and its generator."""
     name: str
     skills: tuple[str, ...]
     make: Callable[[random.Random], tuple[str, int]]
@@ -107,10 +108,12 @@ BASE_MIX = {name: (0.002 if set(t.skills) & set(WEAK) else 1.0) for name, t in T
 
 
 def solution(answer: int) -> str:
+    """The reference solution for ``answer``."""
     return f"\\boxed{{{answer}}}"
 
 
 def problem(rng: random.Random, type_name: str, idx: str) -> dict:
+    """One generated problem of type ``type_name`` with id ``idx``."""
     t = TYPES[type_name]
     text, ans = t.make(rng)
     return {"id": idx, "problem": text, "answer": str(ans), "solution": solution(ans), "type": type_name,
@@ -118,12 +121,14 @@ def problem(rng: random.Random, type_name: str, idx: str) -> dict:
 
 
 def sample(rng: random.Random, weights: dict[str, float], n: int, prefix: str) -> list[dict]:
+    """``n`` problems with types drawn by ``weights``."""
     names = list(weights)
     types = rng.choices(names, [weights[k] for k in names], k=n)
     return [problem(rng, t, f"{prefix}-{i}") for i, t in enumerate(types)]
 
 
 def per_type(rng: random.Random, counts: dict[str, int], prefix: str) -> list[dict]:
+    """``counts[name]`` problems of each type ``name``."""
     out = []
     for name, n in counts.items():
         out += [problem(rng, name, f"{prefix}-{name}-{i}") for i in range(n)]

@@ -20,11 +20,11 @@ def test_statbench_agrees_with_labels_at_least_as_well_as_raw_math_verify():
 
 
 def test_report_cli_writes_its_outputs(tmp_path):
-    r = statbench("grade", "--report", "--limit", "20", "--report-dir", tmp_path, timeout=300)
+    r = statbench("grade", "--report", "--limit", "5", "--report-dir", tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "raw math-verify" in r.stdout and "lm-eval hendrycks" in r.stdout and "lm-eval minerva" in r.stdout
     summary = json.loads((tmp_path / "agreement.json").read_text())
-    assert set(summary) == set(FILES) and all(v["n"] == 20 for v in summary.values())
+    assert set(summary) == set(FILES) and all(v["n"] == 5 for v in summary.values())
     assert "| file | n | labelled correct | statbench | raw math-verify |" in (tmp_path / "agreement.md").read_text()
     for line in (tmp_path / "disagreements.jsonl").read_text().splitlines():
         d = json.loads(line)

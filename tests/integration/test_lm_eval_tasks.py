@@ -70,6 +70,7 @@ def test_repeats_reach_the_metrics(task_manager):
     assert out["configs"]["statbench_aime24"]["metadata"]["protocol"] == "stat-paper"
 
 
+@pytest.mark.slow  # a real lm_eval process (imports torch and lm-eval)
 def test_plain_lm_eval_cli_from_another_directory(tmp_path):
     """`lm_eval --include_path tasks` works as documented, from any working directory (no CWD-relative paths)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}

@@ -54,7 +54,7 @@ def test_missing_file_and_unknown_entry(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(tasks_dir() / "data", data)
     (data / "gsm8k.jsonl").unlink()
-    with pytest.raises(DataIntegrityError, match="gsm8k.jsonl: missing"):
+    with pytest.raises(DataIntegrityError, match=r"gsm8k\.jsonl: missing"):
         load_benchmark("gsm8k", data)
     with pytest.raises(DataIntegrityError, match="no entry 'nope'"):
         load_benchmark("nope", data)

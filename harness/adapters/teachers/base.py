@@ -23,6 +23,7 @@ def _template(name: str) -> str:
 
 
 def prompt(name: str, **kw: str) -> str:
+    """The bundled teacher prompt template ``name`` filled with ``kw``."""
     return _template(name).format(**kw)
 
 
@@ -34,6 +35,7 @@ def tag(text: str, name: str) -> str | None:
 
 @dataclass
 class Judgement:
+    """A teacher's verdict on a student solution: correct or not, why, and the skills it was missing."""
     correct: bool
     reason: str
     skills: list[str]
@@ -41,6 +43,7 @@ class Judgement:
 
 @dataclass
 class Usage:
+    """Teacher request accounting: requests, cache hits, failures, parse retries, tokens and cost."""
     requests: int = 0
     cached: int = 0
     failed: int = 0
@@ -81,6 +84,7 @@ def parse_skills(text: str | None, allowed: Sequence[str], limit: int) -> list[s
 
 
 def skill_list_text(skills: Sequence[str]) -> str:
+    """Skills as the JSON-like list the prompts show the teacher."""
     return "[\n" + ",\n".join(f'  "{s}"' for s in skills) + "\n]"
 
 

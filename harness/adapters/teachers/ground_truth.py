@@ -19,6 +19,7 @@ from harness.adapters.teachers.base import Judgement
 
 
 class OracleTeacher:
+    """A teacher that answers from the data set's ground truth (labelled skills, reference solutions); no model, no network."""
     def __init__(self):
         self._solutions: dict[str, str] = {}
         self._calls = 0

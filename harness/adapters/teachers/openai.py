@@ -56,6 +56,7 @@ class _Cache:
 
 
 class OpenAITeacher:
+    """A teacher behind an OpenAI-compatible endpoint, with an on-disk reply cache, retries and usage accounting."""
     def __init__(self, spec, cache_path: Path):
         import openai
 

@@ -70,6 +70,7 @@ class Sink(Protocol):
 
 
 class Backend(Protocol):
+    """What a generation backend provides: context length, token counts, chat templating and generation."""
     name: str
 
     def identity(self) -> dict[str, Any]: ...

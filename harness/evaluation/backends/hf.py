@@ -48,6 +48,7 @@ class RowSampler:
 
 
 class HFBackend:
+    """Generation with transformers on the local device (CPU or one GPU)."""
     name = "hf"
     static_batches = True  # the scheduler hands over a deterministic batch plan (Request.batch)
 

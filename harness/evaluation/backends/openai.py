@@ -40,6 +40,7 @@ class BadReply(Exception):
 
 
 class OpenAIBackend:
+    """Generation through an OpenAI-compatible HTTP server (chat or completions), concurrent, with retries."""
     name = "openai"
 
     def __init__(self, model: str, base_url: str = "http://localhost:8000/v1", api_key_env: str = "OPENAI_API_KEY",

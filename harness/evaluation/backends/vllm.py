@@ -97,6 +97,7 @@ def _replica_main(engine_path: str, sampling_path: str, model: str, engine_args:
 
 
 class VLLMBackend:
+    """Generation with an in-process vLLM engine."""
     name = "vllm"
 
     def __init__(self, model: str, data_parallel_size: int = 1, _engine: str = "vllm:LLM",

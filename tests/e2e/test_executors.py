@@ -16,7 +16,7 @@ from harness.executors import ExecutorError, make_executor
 from harness.executors.jobs import eval_jobs as _eval_jobs
 from harness.records.models import EvalSpec
 from harness.records.store import iter_samples, read_run
-from tests.helpers.cli import statbench
+from tests.helpers.cli import statbench_process as statbench
 
 ray = pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parents[2]
