@@ -115,7 +115,7 @@ def rescore(source: str, runs_dir: Path, workers: int | None = None) -> RescoreO
          "model_fingerprint": src_spec.model_fingerprint if src_spec else None, "versions": core_versions()},
         context=STORED).with_hash()
     model = spec.spec.model
-    label = f"rescore-{model and Path(model).name or src.stem}"
+    label = f"rescore-{(model and Path(model).name) or src.stem}"
     run_dir = write_run(runs_dir, new_run_id(label, spec.spec_hash), spec, results, collect({"rescore_of": str(src)}),
                         samples, {"changes.jsonl": "".join(json.dumps(c) + "\n" for c in changes)})
     return RescoreOutcome(run_dir, results, changes)

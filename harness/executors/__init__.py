@@ -110,6 +110,7 @@ def finish(job: Job, code: int, log: str, device: str | None, started: float, ex
 
 
 class Executor(Protocol):
+    """Runs a list of jobs and returns one JobResult per job, in order."""
     name: str
 
     def run(self, jobs: list[Job]) -> list[JobResult]: ...

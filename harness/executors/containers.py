@@ -27,6 +27,7 @@ class ContainerError(RuntimeError):
 
 
 def base_image(dockerfile: Path | None = None) -> str:
+    """The CUDA base image (tag@digest) the Dockerfile builds on."""
     dockerfile = dockerfile or DOCKERFILE
     m = _BASE_ARG.search(dockerfile.read_text())
     if not m:
@@ -35,6 +36,7 @@ def base_image(dockerfile: Path | None = None) -> str:
 
 
 def lock_sha256() -> str:
+    """sha256 of the GPU image's hash-locked requirements file."""
     return hashlib.sha256(LOCK.read_bytes()).hexdigest()
 
 
@@ -65,6 +67,7 @@ def default_tags(target: str) -> list[str]:
 
 
 def build_command(target: str, tags: list[str], push: bool = False) -> list[str]:
+    """The ``docker buildx build`` argv for one target, labelled with the git sha and the lock's sha256."""
     from harness.records.provenance import git_sha, statbench_version
 
     return ["docker", "buildx", "build", "--file", str(DOCKERFILE), "--target", target,
@@ -74,6 +77,7 @@ def build_command(target: str, tags: list[str], push: bool = False) -> list[str]
 
 
 def build(target: str, tags: list[str], push: bool = False) -> int:
+    """Build (or push) one image target; returns docker's exit code."""
     reason = engine_error()
     if reason:
         raise ContainerError(f"cannot build: {reason}")
@@ -84,6 +88,7 @@ def build(target: str, tags: list[str], push: bool = False) -> int:
 
 
 def images() -> list[str]:
+    """The local statbench images, one line each."""
     reason = engine_error(need_buildx=False)
     if reason:
         raise ContainerError(f"cannot list images: {reason}")
@@ -170,4 +175,5 @@ def read_pins(path: Path) -> dict[str, str]:
 
 
 def summary(checks: list[tuple[str, bool, str]]) -> dict[str, Any]:
+    """The doctor's checks as a JSON-ready mapping (name -> ok, detail) with an overall ok."""
     return {"ok": all(ok for _, ok, _ in checks), "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]}

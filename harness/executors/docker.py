@@ -26,6 +26,7 @@ DEFAULT_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "STATBENCH_GRADER_WORKER
 
 @dataclass
 class ContainerSpec:
+    """How one job's container is started: image, command, mounts, environment and GPUs."""
     image: str
     command: list[str]
     gpus: int = 0

@@ -21,6 +21,7 @@ def _run_job(job: Job, timeout: float | None) -> JobResult:
 
 
 class RayExecutor:
+    """Runs jobs as Ray tasks (a cluster at ``address``, else a local one), GPUs reserved per job."""
     name = "ray"
 
     def __init__(self, address: str | None = None, num_cpus: int | None = None, num_gpus: int | None = None,

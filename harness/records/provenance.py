@@ -19,6 +19,7 @@ KEY_PACKAGES = ("statbench", "lm-eval", "math-verify", "latex2sympy2_extended", 
 
 
 def package_version(name: str) -> str | None:
+    """The installed version of a distribution, or None."""
     try:
         return version(name)
     except PackageNotFoundError:

@@ -31,6 +31,7 @@ from harness.records.store import RunIndex, read_run
 
 
 class RowSpec(BaseModel):
+    """One board row: which runs it selects (model glob, labels, seeds, or explicit run ids)."""
     model_config = ConfigDict(extra="forbid")
     id: str
     label: str
@@ -41,12 +42,14 @@ class RowSpec(BaseModel):
 
 
 class GroupSpec(BaseModel):
+    """A named group of rows (e.g. SFT, SFT+GRPO)."""
     model_config = ConfigDict(extra="forbid")
     name: str
     rows: list[RowSpec]
 
 
 class BoardSpec(BaseModel):
+    """A board.yaml: title, protocol, columns (tasks), groups of rows, the base row and options."""
     model_config = ConfigDict(extra="forbid")
     title: str
     description: str = ""
@@ -92,6 +95,7 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
 
 @dataclass
 class Cell:
+    """One row × task cell: value, CI, n, k, seeds, the runs it pooled and its per-problem scores."""
     row: str
     task: str
     value: float | None = None
@@ -124,6 +128,7 @@ def _select(row: RowSpec, runs: list[dict[str, Any]], protocol: str) -> list[dic
 
 @dataclass
 class Board:
+    """A built board: its spec, cells, row averages, the paper's reported rows and the skill view."""
     spec: BoardSpec
     folder: Path
     cells: dict[tuple[str, str], Cell]
@@ -133,6 +138,7 @@ class Board:
 
 
 def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
+    """Fill every cell of ``spec`` from the run records in ``runs_dir`` (gaps stay empty, never zero)."""
     runs = RunIndex(runs_dir).runs() if Path(runs_dir).is_dir() else []
     protocol = get_protocol(spec.protocol)
     rows = [r for g in spec.groups for r in g.rows]
@@ -226,10 +232,12 @@ def _skills(spec: BoardSpec, rows: list[RowSpec], cells: dict) -> dict[str, Any]
 
 
 def pct(x: float | None) -> str:
+    """A fraction as a percentage with one decimal (an em dash for None)."""
     return "—" if x is None else f"{100 * x:.1f}"
 
 
 def to_csv(board: Board) -> str:
+    """The board as table.csv: one line per cell (and per reported value), with CIs, deltas and runs."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["group", "row", "label", "task", "value", "ci_low", "ci_high", "delta_vs_base", "delta_ci_low",

@@ -27,6 +27,7 @@ from harness.records.store import read_run
 
 @dataclass
 class TaskVerdict:
+    """The gate's verdict on one task: values, delta, CI, p-values, the test used and notes."""
     task: str
     label: str
     verdict: str  # pass | regression | improvement
@@ -149,6 +150,7 @@ def _fmt(v: float | None, signed: bool = False) -> str:
 
 
 def to_rows(verdicts: list[TaskVerdict]) -> list[list[str]]:
+    """Verdicts as text-table rows (HEADER columns), values in points."""
     return [[v.task, v.label, v.verdict.upper() if v.verdict == "regression" else v.verdict, _fmt(v.baseline),
              _fmt(v.candidate), _fmt(v.delta, True), f"[{_fmt(v.ci[0], True)}, {_fmt(v.ci[1], True)}]" if v.ci else "—",
              "—" if v.p_worse is None else f"{v.p_worse:.3g}", v.test, str(v.n)] for v in verdicts]
@@ -158,6 +160,7 @@ HEADER = ["task", "metric", "verdict", "baseline", "candidate", "delta", "95% CI
 
 
 def to_markdown(verdicts: list[TaskVerdict], title: str) -> str:
+    """Verdicts as a markdown report (for PR comments)."""
     lines = [f"### {title}", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(r) + " |" for r in to_rows(verdicts)]
     notes = [f"- `{v.task}`: {v.note}" for v in verdicts if v.note]
@@ -165,6 +168,7 @@ def to_markdown(verdicts: list[TaskVerdict], title: str) -> str:
 
 
 def to_junit(verdicts: list[TaskVerdict], name: str) -> str:
+    """Verdicts as JUnit XML: one testcase per task, a failure per regression."""
     fails = sum(v.verdict == "regression" for v in verdicts)
     cases = []
     for v in verdicts:

@@ -76,6 +76,7 @@ def main_table(board: Board) -> str:
 
 
 def to_markdown(board: Board) -> str:
+    """The board's README.md: main table, per-skill view, footnote with the protocol and the runs used."""
     spec = board.spec
     proto = get_protocol(spec.protocol)
     heads = [_header_nk(board, t) for t in spec.columns]
@@ -246,6 +247,7 @@ if(isNaN(x))return 1;if(isNaN(y))return -1;return (x-y)*dir;});rows.forEach(r=>t
 
 
 def to_html(board: Board) -> str:
+    """The board's self-contained index.html (sortable table, inline SVG charts; no network)."""
     spec = board.spec
     heads = ["row", *[_header_nk(board, t) for t in spec.columns], "Avg", "Δ Avg vs base"]
     body = []

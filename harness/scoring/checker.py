@@ -231,8 +231,10 @@ def default_checker() -> Checker:
 
 
 def grade(response: str, reference: Any) -> Verdict:
+    """Grade one (response, reference) pair with the process-wide checker."""
     return default_checker().grade(response, reference)
 
 
 def grade_many(pairs: Iterable[tuple[str, Any]], progress: Callable[[int], None] | None = None) -> list[Verdict]:
+    """Grade pairs with the process-wide checker; verdicts in input order."""
     return default_checker().grade_many(pairs, progress)

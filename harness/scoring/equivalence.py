@@ -184,6 +184,7 @@ def warmup() -> None:
 
 
 def engine_version() -> str:
+    """The pinned versions of the equivalence engine (math-verify, latex2sympy2_extended)."""
     from importlib.metadata import version
 
     return f"math-verify/{version('math-verify')} latex2sympy2_extended/{version('latex2sympy2_extended')}"

@@ -126,7 +126,7 @@ def _clean_fallback(s: str) -> str:
             s = s.strip("$").strip()
         if s.startswith("**") and s.endswith("**"):
             s = s[2:-2].strip()
-        if s.startswith("\\(") and s.endswith("\\)") or s.startswith("\\[") and s.endswith("\\]"):
+        if (s.startswith("\\(") and s.endswith("\\)")) or (s.startswith("\\[") and s.endswith("\\]")):
             s = s[2:-2].strip()
     return s
 

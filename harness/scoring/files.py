@@ -18,6 +18,7 @@ from harness.scoring.checker import Checker, reference_problem
 
 @dataclass
 class LineError:
+    """A malformed input line: file, line number and what is wrong (printed as FILE:LINE: message)."""
     source: str
     line: int
     message: str
@@ -28,6 +29,7 @@ class LineError:
 
 @dataclass
 class GradeSummary:
+    """Counts over a graded file: lines, correct, and lines per status."""
     n: int = 0
     correct: int = 0
     statuses: Counter = field(default_factory=Counter)
@@ -74,6 +76,7 @@ def grade_rows(
     reference_key: str = "reference",
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], GradeSummary]:
+    """Grade parsed rows with ``checker``; returns the rows with verdict fields added and a summary."""
     verdicts = checker.grade_many([(r[response_key], r[reference_key]) for r in rows], progress)
     out, summary = [], GradeSummary()
     for row, v in zip(rows, verdicts, strict=True):
@@ -86,4 +89,5 @@ def grade_rows(
 
 
 def to_jsonl(rows: list[dict[str, Any]]) -> str:
+    """Rows as JSON Lines (one object per line, UTF-8 kept)."""
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

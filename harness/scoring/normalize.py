@@ -122,7 +122,7 @@ def canon(s: str) -> tuple[str, bool]:
     """Canonical comparison string and whether a percent sign was present."""
     s = light(s)
     s = s.strip().strip("$").strip()
-    if s.startswith("\\(") and s.endswith("\\)") or s.startswith("\\[") and s.endswith("\\]"):
+    if (s.startswith("\\(") and s.endswith("\\)")) or (s.startswith("\\[") and s.endswith("\\]")):
         s = s[2:-2]
     s = s.replace("$", "")
     s = _unwrap(s)
@@ -235,6 +235,7 @@ def strip_var_prefix(s: str) -> str:
 
 
 def choice_letter(s: str) -> str | None:
+    """The letter of a multiple-choice answer (``(B)``, ``B``), or None."""
     m = _CHOICE.match(s)
     return m.group(1) if m else None
 
@@ -290,6 +291,7 @@ def as_bracketed(s: str) -> tuple[str, list[str], str] | None:
 
 
 def endpoint_value(s: str) -> Fraction | float | None:
+    """The value of an interval endpoint: a number, or ±infinity."""
     return _INF[s] if s in _INF else parse_number(s)
 
 

@@ -181,9 +181,9 @@ def test_several_base_urls_share_the_requests_and_give_the_same_samples(tmp_path
 def test_servers_that_disagree_about_the_model_are_refused():
     from harness.evaluation.backends.openai import OpenAIBackend
 
-    with serve_engine(EngineConfig(**FAST, root="/a")) as u1, serve_engine(EngineConfig(**FAST, root="/b")) as u2:
-        with pytest.raises(RuntimeError, match="servers disagree"):
-            OpenAIBackend("emulated", base_url=f"{u1},{u2}")
+    with (serve_engine(EngineConfig(**FAST, root="/a")) as u1, serve_engine(EngineConfig(**FAST, root="/b")) as u2,
+          pytest.raises(RuntimeError, match="servers disagree")):
+        OpenAIBackend("emulated", base_url=f"{u1},{u2}")
 
 
 class _ListSink:
