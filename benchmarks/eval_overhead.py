@@ -25,8 +25,12 @@ TASKS = "statbench_gsm8k,statbench_math500"
 
 def timed(cmd: list[str]) -> float:
     t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-                                                                  "PATH": str(BIN) + ":/usr/bin:/bin"})
+    r = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PATH": str(BIN) + ":/usr/bin:/bin"},
+    )
     if r.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
     return time.perf_counter() - t
@@ -42,14 +46,53 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="statbench-bench-"))
     try:
         model = work / "tiny"
-        subprocess.run([str(BIN / "statbench"), "make-tiny-model", str(model)], check=True, capture_output=True)
-        lm_eval_cmd = [str(BIN / "lm_eval"), "run", "--model", "hf", "--model_args", f"pretrained={model},dtype=float32",
-                       "--include_path", str(ROOT / "tasks"), "--tasks", TASKS, "--limit", str(a.limit), "--batch_size",
-                       str(a.batch_size), "--gen_kwargs", f"max_gen_toks={a.max_gen_toks}", "--apply_chat_template",
-                       "--device", "cpu", "--output_path", str(work / "lm_eval_out"), "--log_samples"]
-        ours = lambda runs, *extra: [str(BIN / "statbench"), "eval", "--model", str(model), "--tasks", TASKS,  # noqa: E731
-                                     "--limit", str(a.limit), "--batch-size", str(a.batch_size), "--max-gen-toks",
-                                     str(a.max_gen_toks), "--runs-dir", str(runs), *extra]
+        subprocess.run(
+            [str(BIN / "statbench"), "make-tiny-model", str(model)], check=True, capture_output=True
+        )
+        lm_eval_cmd = [
+            str(BIN / "lm_eval"),
+            "run",
+            "--model",
+            "hf",
+            "--model_args",
+            f"pretrained={model},dtype=float32",
+            "--include_path",
+            str(ROOT / "tasks"),
+            "--tasks",
+            TASKS,
+            "--limit",
+            str(a.limit),
+            "--batch_size",
+            str(a.batch_size),
+            "--gen_kwargs",
+            f"max_gen_toks={a.max_gen_toks}",
+            "--apply_chat_template",
+            "--device",
+            "cpu",
+            "--output_path",
+            str(work / "lm_eval_out"),
+            "--log_samples",
+        ]
+
+        def ours(runs, *extra):
+            return [
+                str(BIN / "statbench"),
+                "eval",
+                "--model",
+                str(model),
+                "--tasks",
+                TASKS,
+                "--limit",
+                str(a.limit),
+                "--batch-size",
+                str(a.batch_size),
+                "--max-gen-toks",
+                str(a.max_gen_toks),
+                "--runs-dir",
+                str(runs),
+                *extra,
+            ]
+
         t_lm, t_sb = [], []
         for i in range(a.repeat):  # interleaved, so machine noise hits both alike
             t_lm.append(timed(lm_eval_cmd))
@@ -57,11 +100,19 @@ def main() -> None:
         rerun = timed(ours(work / "runs0"))
         forced = timed(ours(work / "runs0", "--force"))
         lm, sb = min(t_lm), min(t_sb)
-        print(f"tiny model, {TASKS}, limit {a.limit}, {a.max_gen_toks} new tokens, batch {a.batch_size}, best of {a.repeat}")
-        print(f"plain lm_eval (hf backend)           : {lm:6.1f}s   runs {', '.join(f'{t:.1f}' for t in t_lm)}")
-        print(f"statbench eval (cold cache)          : {sb:6.1f}s   runs {', '.join(f'{t:.1f}' for t in t_sb)}")
+        print(
+            f"tiny model, {TASKS}, limit {a.limit}, {a.max_gen_toks} new tokens, batch {a.batch_size}, best of {a.repeat}"
+        )
+        print(
+            f"plain lm_eval (hf backend)           : {lm:6.1f}s   runs {', '.join(f'{t:.1f}' for t in t_lm)}"
+        )
+        print(
+            f"statbench eval (cold cache)          : {sb:6.1f}s   runs {', '.join(f'{t:.1f}' for t in t_sb)}"
+        )
         print(f"ratio statbench / lm_eval            : {sb / lm:6.2f}x  (target <= 1.1)")
-        print(f"statbench identical rerun            : {rerun:6.2f}s  (run found in the index, zero generations)")
+        print(
+            f"statbench identical rerun            : {rerun:6.2f}s  (run found in the index, zero generations)"
+        )
         print(f"statbench --force rerun (all cached) : {forced:6.1f}s  (new run record, zero generations)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

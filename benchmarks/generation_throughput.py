@@ -46,8 +46,13 @@ def ideal_window(calls: list[dict], cfg: EngineConfig, servers: int) -> float:
     free = [0.0] * (cfg.slots * servers)
     for c in calls:
         b = c["body"]
-        n = output_length(b["messages"][-1]["content"], b.get("seed"), b.get("temperature"), cfg,
-                          b.get("max_tokens") or cfg.max_model_len)
+        n = output_length(
+            b["messages"][-1]["content"],
+            b.get("seed"),
+            b.get("temperature"),
+            cfg,
+            b.get("max_tokens") or cfg.max_model_len,
+        )
         heapq.heappush(free, heapq.heappop(free) + n * cfg.token_time)
     return max(free)
 
@@ -56,8 +61,14 @@ def statbench_run(urls: list[str], limit: int, concurrency: int, runs: Path) -> 
     """One statbench eval over the engines at ``urls``; returns the engines' joint busy window (s)."""
     for u in urls:
         control(u, "reset", {})
-    spec = spec_from_cli("emulated", "openai", ["statbench_math500"], protocol="r1", limit=limit,
-                         backend_args={"base_url": ",".join(urls), "concurrency": concurrency})
+    spec = spec_from_cli(
+        "emulated",
+        "openai",
+        ["statbench_math500"],
+        protocol="r1",
+        limit=limit,
+        backend_args={"base_url": ",".join(urls), "concurrency": concurrency},
+    )
     out = run_eval(spec, runs, force=True)
     if out.generated == 0:
         raise SystemExit("statbench generated nothing (stale cache?)")
@@ -102,19 +113,25 @@ def main() -> None:
         n = len(calls)
         plain = plain_run(url, calls, a.concurrency)
         print(f"{n} requests, {a.slots} slots, {a.token_time * 1e3:.2f} ms/token, in flight {a.concurrency}")
-        print(f"  engine busy: statbench {sb:.2f}s   plain AsyncOpenAI {plain:.2f}s   "
-              f"(ideal client {ideal_window(calls, cfg, 1):.2f}s)")
+        print(
+            f"  engine busy: statbench {sb:.2f}s   plain AsyncOpenAI {plain:.2f}s   "
+            f"(ideal client {ideal_window(calls, cfg, 1):.2f}s)"
+        )
         print(f"  plain/statbench = {plain / sb:.3f}   (goal >= 0.9)")
         ideal = ideal_window(calls, cfg, 1)
         if min(sb, plain) > 1.15 * ideal:
-            print(f"  note: both clients took >1.15x an ideal client ({ideal:.2f}s): the client's CPU, not the engine, "
-                  "limits this machine; rerun when it is idle or with a larger --token-time")
+            print(
+                f"  note: both clients took >1.15x an ideal client ({ideal:.2f}s): the client's CPU, not the engine, "
+                "limits this machine; rerun when it is idle or with a larger --token-time"
+            )
         if not a.skip_dp:
             with serve_engine(cfg, process=True) as url2:
                 two = statbench_run([url, url2], a.limit, a.concurrency, Path(tmp) / "two")
             best = ideal_window(calls, cfg, 1) / ideal_window(calls, cfg, 2)
-            print(f"  data parallel: 1 server {sb:.2f}s   2 servers {two:.2f}s   speedup {sb / two:.2f}x   (goal >= 1.8; "
-                  f"an ideal client gets {best:.2f}x on this request set: the long tail caps it)")
+            print(
+                f"  data parallel: 1 server {sb:.2f}s   2 servers {two:.2f}s   speedup {sb / two:.2f}x   (goal >= 1.8; "
+                f"an ideal client gets {best:.2f}x on this request set: the long tail caps it)"
+            )
     print(f"benchmark wall time {time.perf_counter() - t0:.1f}s")
 
 

@@ -44,8 +44,17 @@ def make_pairs(n: int, seed: int) -> list[tuple[str, str]]:
             elif rng.random() < 0.1:
                 ans = f"x = {gold}"
         else:
-            ans = str(int(value) + rng.randint(1, 9)) if value is not None and value.denominator == 1 else rng.choice(pools["math500"])
-        pairs.append((f"{FILLER} {rng.randint(2, 99)} + {rng.randint(2, 99)}.\n\nTherefore the answer is $\\boxed{{{ans}}}$.", gold))
+            ans = (
+                str(int(value) + rng.randint(1, 9))
+                if value is not None and value.denominator == 1
+                else rng.choice(pools["math500"])
+            )
+        pairs.append(
+            (
+                f"{FILLER} {rng.randint(2, 99)} + {rng.randint(2, 99)}.\n\nTherefore the answer is $\\boxed{{{ans}}}$.",
+                gold,
+            )
+        )
     return pairs
 
 
@@ -83,13 +92,17 @@ def main() -> None:
         results[workers] = (time.perf_counter() - t, t_boot, verdicts)
         checker.close()
 
-    print(f"{args.n} pairs (seed {args.seed}); fraction decided by fast paths: "
-          f"{sum(v.method != 'math_verify' for v in results[1][2]) / args.n:.0%}")
+    print(
+        f"{args.n} pairs (seed {args.seed}); fraction decided by fast paths: "
+        f"{sum(v.method != 'math_verify' for v in results[1][2]) / args.n:.0%}"
+    )
     print(f"raw math-verify (1 process)     : {args.n / t_raw:8.0f} pairs/s  ({t_raw:.2f}s)")
     for w, (secs, boot, verdicts) in results.items():
         agree = sum(v.correct == r for v, r in zip(verdicts, raw, strict=True)) / args.n
-        print(f"statbench grade_many, {w} worker(s): {args.n / secs:8.0f} pairs/s  ({secs:.2f}s; pool start {boot:.1f}s; "
-              f"verdicts agree with raw math-verify on {agree:.1%})")
+        print(
+            f"statbench grade_many, {w} worker(s): {args.n / secs:8.0f} pairs/s  ({secs:.2f}s; pool start {boot:.1f}s; "
+            f"verdicts agree with raw math-verify on {agree:.1%})"
+        )
     for w, (secs, _, _) in results.items():
         print(f"ratio statbench({w} worker{'s' if w > 1 else ''}) / raw math-verify: {t_raw / secs:.1f}x")
 

@@ -24,13 +24,17 @@ def main() -> None:
     ap.add_argument("--problems", type=int, default=500)
     a = ap.parse_args()
     print(f"{a.problems} problems, {a.trials} trials per cell, alpha 0.05 one-sided, margin 1 point")
-    print(f"{'samples/problem':>16} {'false alarm (no change)':>24} {'power (3-point drop)':>21} {'power (5-point drop)':>21}")
+    print(
+        f"{'samples/problem':>16} {'false alarm (no change)':>24} {'power (3-point drop)':>21} {'power (5-point drop)':>21}"
+    )
     for k in (1, 4, 16):
         t = time.perf_counter()
         fa = simulate(a.problems, k, 0.0, a.trials)
         p3 = simulate(a.problems, k, 0.03, a.trials, seed=1)
         p5 = simulate(a.problems, k, 0.05, a.trials, seed=2)
-        print(f"{k:>16} {100 * fa:>23.1f}% {100 * p3:>20.1f}% {100 * p5:>20.1f}%   ({time.perf_counter() - t:.0f}s)")
+        print(
+            f"{k:>16} {100 * fa:>23.1f}% {100 * p3:>20.1f}% {100 * p5:>20.1f}%   ({time.perf_counter() - t:.0f}s)"
+        )
 
 
 if __name__ == "__main__":

@@ -15,20 +15,27 @@ from pathlib import Path
 SRC = Path(sys.argv[1])  # .../math_verify-0.9.0/tests
 OUT = Path(sys.argv[2])
 # tests whose expected value depends on non-default options (precision, strictness, set relations, timeouts)
-SKIP = {"test_set_rel_assymetry", "test_complex_math_expressions", "test_float_precision", "test_sqrt_precision"}
+SKIP = {
+    "test_set_rel_assymetry",
+    "test_complex_math_expressions",
+    "test_float_precision",
+    "test_sqrt_precision",
+}
 TUNE_FILES = {"test_all.py"}
+
 
 def gold_ref(g):
     s = g.strip()
     for a, b in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
         if s.startswith(a) and s.endswith(b) and len(s) > len(a) + len(b):
-            inner = s[len(a):-len(b)].strip()
+            inner = s[len(a) : -len(b)].strip()
             if "$" in inner:
                 return None
             return inner
     if "$" in s or "\\boxed" in s:
         return None
     return s
+
 
 rows = {"tune": [], "heldout": []}
 for f in sorted(SRC.glob("test_*.py")):
@@ -51,10 +58,17 @@ for f in sorted(SRC.glob("test_*.py")):
                 if ref is None or not ref:
                     continue
                 part = "tune" if f.name in TUNE_FILES else "heldout"
-                rows[part].append({
-                    "id": f"mv090-{f.stem}-{node.name}-{k}", "response": pred, "reference": ref, "label": bool(exp),
-                    "source": f"math-verify 0.9.0 sdist, tests/{f.name}::{node.name} case {k} (line {elt.lineno})",
-                })
+                rows[part].append(
+                    {
+                        "id": f"mv090-{f.stem}-{node.name}-{k}",
+                        "response": pred,
+                        "reference": ref,
+                        "label": bool(exp),
+                        "source": f"math-verify 0.9.0 sdist, tests/{f.name}::{node.name} case {k} (line {elt.lineno})",
+                    }
+                )
 for part, rs in rows.items():
-    (OUT / f"mv_testsuite_{part}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rs))
+    (OUT / f"mv_testsuite_{part}.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rs)
+    )
     print(part, len(rs), sum(r["label"] for r in rs))

@@ -1,7 +1,7 @@
 """Write tasks/statbench_*.yaml from the registry (tasks/registry.yaml via harness.core.tasks) and the stat-paper preset.
 
-    python tools/render_tasks.py          # rewrite the YAMLs
-    python tools/render_tasks.py --check  # exit 1 if any YAML differs (tests run this)
+python tools/render_tasks.py          # rewrite the YAMLs
+python tools/render_tasks.py --check  # exit 1 if any YAML differs (tests run this)
 """
 
 from __future__ import annotations

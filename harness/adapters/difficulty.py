@@ -72,7 +72,9 @@ class PRMScorer:
         return [self._plus_prob(p, [len(p) - 1])[0] for p in prefixes]
 
 
-def classify(samples: list[dict[str, Any]], spec, problems: dict[str, str], prm: PRMScorer | None = None) -> dict[str, Any]:
+def classify(
+    samples: list[dict[str, Any]], spec, problems: dict[str, str], prm: PRMScorer | None = None
+) -> dict[str, Any]:
     """Per question: difficult or not, with the evidence. ``samples`` are run-record sample rows."""
     by_q: dict[str, list[dict[str, Any]]] = {}
     for r in samples:
@@ -89,10 +91,17 @@ def classify(samples: list[dict[str, Any]], spec, problems: dict[str, str], prm:
                     k = answer_key(r["extracted"])
                     votes[k] = votes.get(k, 0) + 1
             modal = max(votes.values(), default=0)
-            out[qid] = {"difficult": modal < spec.consistency_min_count, "modal_count": modal, "samples": len(rows)}
+            out[qid] = {
+                "difficult": modal < spec.consistency_min_count,
+                "modal_count": modal,
+                "samples": len(rows),
+            }
         else:
             scores = prm.score(problems[qid], split_steps(rows[0]["response"], spec.step_separator))
-            out[qid] = {"difficult": prm_rule(scores, spec.tau1, spec.tau2), "step_scores": [round(s, 4) for s in scores]}
+            out[qid] = {
+                "difficult": prm_rule(scores, spec.tau1, spec.tau2),
+                "step_scores": [round(s, 4) for s in scores],
+            }
         out[qid]["response"] = rows[0]["response"]
         out[qid]["correct"] = bool(rows[0]["correct"])
     return out
@@ -107,5 +116,11 @@ def agreement_with_checker(verdicts: dict[str, Any]) -> dict[str, float]:
     n = max(1, tp + fp + fn + tn)
     prec = tp / (tp + fp) if tp + fp else 0.0
     rec = tp / (tp + fn) if tp + fn else 0.0
-    return {"accuracy": (tp + tn) / n, "precision": prec, "recall": rec,
-            "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0, "difficult": tp + fp, "n": n}
+    return {
+        "accuracy": (tp + tn) / n,
+        "precision": prec,
+        "recall": rec,
+        "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+        "difficult": tp + fp,
+        "n": n,
+    }

@@ -23,7 +23,9 @@ def correctness_reward(completions: list, answer: list, **_: Any) -> list[float]
     from harness.scoring import default_checker
 
     texts = [c[0]["content"] if isinstance(c, list) else str(c) for c in completions]
-    return [1.0 if v.correct else 0.0 for v in default_checker().grade_many(list(zip(texts, answer, strict=True)))]
+    return [
+        1.0 if v.correct else 0.0 for v in default_checker().grade_many(list(zip(texts, answer, strict=True)))
+    ]
 
 
 def _vllm(mode: str) -> bool:
@@ -37,8 +39,16 @@ def _vllm(mode: str) -> bool:
     return available if mode == "auto" else mode == "on"
 
 
-def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_dir: Path, hp, seed: int,
-          log=print, data: str = "math_train") -> dict[str, Any]:
+def train(
+    model_path: str,
+    questions: list[dict[str, Any]],
+    out_dir: Path,
+    work_dir: Path,
+    hp,
+    seed: int,
+    log=print,
+    data: str = "math_train",
+) -> dict[str, Any]:
     """GRPO-train ``model_path`` on ``questions`` (checker reward) into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
     from datasets import Dataset
@@ -55,22 +65,51 @@ def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_
         tok.pad_token = tok.eos_token
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16 if cuda else torch.float32)
     chat = bool(getattr(tok, "chat_template", None))
-    rows = [{"prompt": [{"role": "user", "content": prompt_for(data, q["problem"])}] if chat else prompt_for(data, q["problem"]),
-             "answer": reference_text(q["answer"])} for q in questions]
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": prompt_for(data, q["problem"])}]
+            if chat
+            else prompt_for(data, q["problem"]),
+            "answer": reference_text(q["answer"]),
+        }
+        for q in questions
+    ]
     seqs_per_step = hp.mini_batch_questions * hp.num_generations
     gen_batch = hp.questions_per_step * hp.num_generations
     cfg = GRPOConfig(
-        output_dir=str(work_dir), seed=seed, learning_rate=hp.learning_rate, lr_scheduler_type=hp.lr_scheduler,
-        beta=hp.beta, num_generations=hp.num_generations, max_completion_length=hp.max_completion_length,
-        per_device_train_batch_size=seqs_per_step, gradient_accumulation_steps=1,
-        steps_per_generation=max(1, gen_batch // seqs_per_step), temperature=hp.temperature,
-        num_train_epochs=hp.epochs, max_steps=hp.max_steps if hp.max_steps else -1,
-        use_vllm=_vllm(hp.use_vllm), vllm_mode="colocate", save_strategy="steps", save_steps=hp.save_steps,
-        save_total_limit=2, logging_steps=1, report_to="none", bf16=cuda, use_cpu=not cuda,
-        gradient_checkpointing=False, dataloader_num_workers=0, disable_tqdm=True,
+        output_dir=str(work_dir),
+        seed=seed,
+        learning_rate=hp.learning_rate,
+        lr_scheduler_type=hp.lr_scheduler,
+        beta=hp.beta,
+        num_generations=hp.num_generations,
+        max_completion_length=hp.max_completion_length,
+        per_device_train_batch_size=seqs_per_step,
+        gradient_accumulation_steps=1,
+        steps_per_generation=max(1, gen_batch // seqs_per_step),
+        temperature=hp.temperature,
+        num_train_epochs=hp.epochs,
+        max_steps=hp.max_steps if hp.max_steps else -1,
+        use_vllm=_vllm(hp.use_vllm),
+        vllm_mode="colocate",
+        save_strategy="steps",
+        save_steps=hp.save_steps,
+        save_total_limit=2,
+        logging_steps=1,
+        report_to="none",
+        bf16=cuda,
+        use_cpu=not cuda,
+        gradient_checkpointing=False,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
     )
-    trainer = GRPOTrainer(model=model, reward_funcs=[correctness_reward], args=cfg, train_dataset=Dataset.from_list(rows),
-                          processing_class=tok)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[correctness_reward],
+        args=cfg,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tok,
+    )
     quiet_trainer(trainer)
     resume = last_complete_checkpoint(work_dir, log)
     if resume:
@@ -81,18 +120,29 @@ def train(model_path: str, questions: list[dict[str, Any]], out_dir: Path, work_
     out_dir.mkdir(parents=True, exist_ok=True)
     trainer.model.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
-    meta = {"steps": trainer.state.global_step, "seed": seed, "questions": len(questions), "resumed_from": resume,
-            "vllm": cfg.use_vllm, "cuda": cuda, "hparams": hp.model_dump(),
-            "mean_reward": [h["reward"] for h in logs],
-            "frac_reward_zero_std": zero_std,
-            "no_signal": bool(zero_std) and all(z == 1.0 for z in zero_std),
-            "frac_reward_zero_std_mean": round(sum(zero_std) / len(zero_std), 3) if zero_std else None}
+    meta = {
+        "steps": trainer.state.global_step,
+        "seed": seed,
+        "questions": len(questions),
+        "resumed_from": resume,
+        "vllm": cfg.use_vllm,
+        "cuda": cuda,
+        "hparams": hp.model_dump(),
+        "mean_reward": [h["reward"] for h in logs],
+        "frac_reward_zero_std": zero_std,
+        "no_signal": bool(zero_std) and all(z == 1.0 for z in zero_std),
+        "frac_reward_zero_std_mean": round(sum(zero_std) / len(zero_std), 3) if zero_std else None,
+    }
     if meta["no_signal"]:
-        log("grpo: every group got identical rewards (all right or all wrong): this run had no learning signal")
+        log(
+            "grpo: every group got identical rewards (all right or all wrong): this run had no learning signal"
+        )
     (out_dir / "statbench_grpo.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
     return meta
 
 
 def steps_estimate(n_questions: int, hp) -> int:
     """Optimizer steps a GRPO run over ``n_questions`` will take under ``hp`` (``hp.max_steps`` when set)."""
-    return hp.max_steps or math.ceil(n_questions * hp.num_generations * hp.epochs / (hp.mini_batch_questions * hp.num_generations))
+    return hp.max_steps or math.ceil(
+        n_questions * hp.num_generations * hp.epochs / (hp.mini_batch_questions * hp.num_generations)
+    )

@@ -24,18 +24,32 @@ from harness.adapters.skills import msp_pairs
 
 def original(q: dict[str, Any]) -> dict[str, Any]:
     """A question's own solution as a training pair (the ``#0`` answer of that question)."""
-    return {"id": f"{q['id']}#0", "question_id": q["id"], "problem": q["problem"], "solution": q["solution"],
-            "answer": q["answer"], "source": "original"}
+    return {
+        "id": f"{q['id']}#0",
+        "question_id": q["id"],
+        "problem": q["problem"],
+        "solution": q["solution"],
+        "answer": q["answer"],
+        "source": "original",
+    }
 
 
-def with_answers(questions: list[dict[str, Any]], teacher, spec, rewrites_only: bool = False) -> list[dict[str, Any]]:
+def with_answers(
+    questions: list[dict[str, Any]], teacher, spec, rewrites_only: bool = False
+) -> list[dict[str, Any]]:
     """Original solution plus up to ``answers_per_question - 1`` verified teacher rewrites per question."""
     n_rewrites = spec.answers_per_question - (0 if rewrites_only else 1)
-    rewrites = teacher.rewrite(questions, n_rewrites) if (spec.rewrites and teacher is not None and n_rewrites > 0) else [[] for _ in questions]
+    rewrites = (
+        teacher.rewrite(questions, n_rewrites)
+        if (spec.rewrites and teacher is not None and n_rewrites > 0)
+        else [[] for _ in questions]
+    )
     rows, seen = [], set()
     for q, extra in zip(questions, rewrites, strict=True):
         cands = ([] if rewrites_only and extra else [original(q)]) + [
-            {**original(q), "id": f"{q['id']}#{j + 1}", "solution": s, "source": "rewrite"} for j, s in enumerate(extra)]
+            {**original(q), "id": f"{q['id']}#{j + 1}", "solution": s, "source": "rewrite"}
+            for j, s in enumerate(extra)
+        ]
         for r in cands:
             key = (r["problem"], r["solution"])
             if key not in seen:
@@ -52,7 +66,9 @@ def subsample(rows: list[dict[str, Any]], budget: int | None, seed: int) -> list
     return [r for i, r in enumerate(rows) if i in keep]
 
 
-def stat_sel(pool: dict[str, dict], skill_map, msp: dict[str, Any], spec, seed: int) -> tuple[list[dict], dict[str, Any]]:
+def stat_sel(
+    pool: dict[str, dict], skill_map, msp: dict[str, Any], spec, seed: int
+) -> tuple[list[dict], dict[str, Any]]:
     """Selected pool questions and how many picks each skill drove."""
     rng = random.Random(seed)
     picks: list[str] = []
@@ -62,13 +78,22 @@ def stat_sel(pool: dict[str, dict], skill_map, msp: dict[str, Any], spec, seed: 
         picks += chosen
         by_skill[skill] += len(chosen)
     unique = list(dict.fromkeys(picks))
-    return [pool[q] for q in unique], {"picks": len(picks), "unique_questions": len(unique), "picks_by_skill": dict(by_skill.most_common())}
+    return [pool[q] for q in unique], {
+        "picks": len(picks),
+        "unique_questions": len(unique),
+        "picks_by_skill": dict(by_skill.most_common()),
+    }
 
 
-def embed_sel(pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec) -> tuple[list[dict], dict[str, Any]]:
+def embed_sel(
+    pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec
+) -> tuple[list[dict], dict[str, Any]]:
     """Embed-Sel: the pool questions nearest to each difficult question, deduplicated; returns (rows, summary)."""
     from harness.adapters.embed import nearest_pool
 
     hits = nearest_pool(difficult, pool, embed_spec)
     unique = list(dict.fromkeys(q for row in hits for q in row))
-    return [pool[q] for q in unique], {"retrieved": sum(len(r) for r in hits), "unique_questions": len(unique)}
+    return [pool[q] for q in unique], {
+        "retrieved": sum(len(r) for r in hits),
+        "unique_questions": len(unique),
+    }

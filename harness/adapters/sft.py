@@ -33,13 +33,27 @@ def prompt_completion(rows: list[dict[str, Any]], data: str, chat: bool) -> list
     from harness.core.tasks import prompt_for
 
     if chat:
-        return [{"prompt": [{"role": "user", "content": prompt_for(data, r["problem"])}],
-                 "completion": [{"role": "assistant", "content": r["solution"]}]} for r in rows]
+        return [
+            {
+                "prompt": [{"role": "user", "content": prompt_for(data, r["problem"])}],
+                "completion": [{"role": "assistant", "content": r["solution"]}],
+            }
+            for r in rows
+        ]
     return [{"prompt": prompt_for(data, r["problem"]), "completion": " " + r["solution"]} for r in rows]
 
 
-def train(model_path: str, rows: list[dict[str, Any]], out_dir: Path, work_dir: Path, hp, lr: float, seed: int,
-          log=print, data: str = "math_train") -> dict[str, Any]:
+def train(
+    model_path: str,
+    rows: list[dict[str, Any]],
+    out_dir: Path,
+    work_dir: Path,
+    hp,
+    lr: float,
+    seed: int,
+    log=print,
+    data: str = "math_train",
+) -> dict[str, Any]:
     """SFT (LoRA/QLoRA/full) of ``model_path`` on ``rows`` at learning rate ``lr`` into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
     from datasets import Dataset
@@ -58,8 +72,12 @@ def train(model_path: str, rows: list[dict[str, Any]], out_dir: Path, work_dir: 
     if method == "qlora":
         from transformers import BitsAndBytesConfig
 
-        load_kw["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                                            bnb_4bit_compute_dtype=torch.bfloat16, bnb_4bit_use_double_quant=True)
+        load_kw["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_compute_dtype=torch.bfloat16,
+            bnb_4bit_use_double_quant=True,
+        )
     model = AutoModelForCausalLM.from_pretrained(model_path, **load_kw)
     if method == "qlora":
         from peft import prepare_model_for_kbit_training
@@ -67,36 +85,81 @@ def train(model_path: str, rows: list[dict[str, Any]], out_dir: Path, work_dir: 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
     present = {n.split(".")[-1] for n, _ in model.named_modules()}
     targets = [m for m in hp.target_modules if m in present]
-    peft_config = None if method == "full" else LoraConfig(
-        r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout, target_modules=targets, task_type="CAUSAL_LM")
+    peft_config = (
+        None
+        if method == "full"
+        else LoraConfig(
+            r=hp.lora_r,
+            lora_alpha=hp.lora_alpha,
+            lora_dropout=hp.lora_dropout,
+            target_modules=targets,
+            task_type="CAUSAL_LM",
+        )
+    )
     cfg = SFTConfig(
-        output_dir=str(work_dir), seed=seed, learning_rate=lr, num_train_epochs=hp.epochs,
-        max_steps=hp.max_steps if hp.max_steps else -1, lr_scheduler_type=hp.lr_scheduler, warmup_steps=hp.warmup_ratio,  # a float in [0, 1) is a ratio (transformers 5)
-        per_device_train_batch_size=hp.per_device_batch_size, gradient_accumulation_steps=hp.grad_accum,
-        max_grad_norm=hp.max_grad_norm, weight_decay=hp.weight_decay, max_length=hp.max_length,
-        optim=hp.optim if cuda else "adamw_torch", completion_only_loss=True,
+        output_dir=str(work_dir),
+        seed=seed,
+        learning_rate=lr,
+        num_train_epochs=hp.epochs,
+        max_steps=hp.max_steps if hp.max_steps else -1,
+        lr_scheduler_type=hp.lr_scheduler,
+        warmup_steps=hp.warmup_ratio,  # a float in [0, 1) is a ratio (transformers 5)
+        per_device_train_batch_size=hp.per_device_batch_size,
+        gradient_accumulation_steps=hp.grad_accum,
+        max_grad_norm=hp.max_grad_norm,
+        weight_decay=hp.weight_decay,
+        max_length=hp.max_length,
+        optim=hp.optim if cuda else "adamw_torch",
+        completion_only_loss=True,
         train_sampling_strategy="group_by_length" if hp.group_by_length else "random",
-        save_strategy="steps", save_steps=hp.save_steps, save_total_limit=2, logging_steps=1, report_to="none",
-        bf16=cuda, use_cpu=not cuda, gradient_checkpointing=method == "qlora", dataloader_num_workers=0, disable_tqdm=True,
+        save_strategy="steps",
+        save_steps=hp.save_steps,
+        save_total_limit=2,
+        logging_steps=1,
+        report_to="none",
+        bf16=cuda,
+        use_cpu=not cuda,
+        gradient_checkpointing=method == "qlora",
+        dataloader_num_workers=0,
+        disable_tqdm=True,
     )
     chat = bool(getattr(tok, "chat_template", None))
-    trainer = SFTTrainer(model=model, args=cfg, train_dataset=Dataset.from_list(prompt_completion(rows, data, chat)),
-                         processing_class=tok, peft_config=peft_config)
+    trainer = SFTTrainer(
+        model=model,
+        args=cfg,
+        train_dataset=Dataset.from_list(prompt_completion(rows, data, chat)),
+        processing_class=tok,
+        peft_config=peft_config,
+    )
     quiet_trainer(trainer)
     resume = last_complete_checkpoint(work_dir, log)
     if resume:
         log(f"sft: resuming from {resume}")
     result = trainer.train(resume_from_checkpoint=resume)
-    history = [{k: v for k, v in h.items() if k in ("step", "loss", "learning_rate", "mean_token_accuracy")}
-               for h in trainer.state.log_history if "loss" in h]
+    history = [
+        {k: v for k, v in h.items() if k in ("step", "loss", "learning_rate", "mean_token_accuracy")}
+        for h in trainer.state.log_history
+        if "loss" in h
+    ]
     merged = _merge(trainer, model_path, method, torch)
     out_dir.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
-    meta = {"method": method, "requested_method": hp.method, "learning_rate": lr, "seed": seed, "examples": len(rows),
-            "steps": trainer.state.global_step, "epochs": trainer.state.epoch, "resumed_from": resume,
-            "train_loss": getattr(result, "training_loss", None), "history": history, "cuda": cuda,
-            "hparams": hp.model_dump(), "lora_targets": targets}
+    meta = {
+        "method": method,
+        "requested_method": hp.method,
+        "learning_rate": lr,
+        "seed": seed,
+        "examples": len(rows),
+        "steps": trainer.state.global_step,
+        "epochs": trainer.state.epoch,
+        "resumed_from": resume,
+        "train_loss": getattr(result, "training_loss", None),
+        "history": history,
+        "cuda": cuda,
+        "hparams": hp.model_dump(),
+        "lora_targets": targets,
+    }
     (out_dir / "statbench_sft.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
     return meta
 
@@ -123,12 +186,19 @@ def last_complete_checkpoint(work_dir: Path, log=print) -> str | None:
 
     if not work_dir.is_dir():
         return None
-    ckpts = sorted((p for p in work_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
-                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    ckpts = sorted(
+        (p for p in work_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+        key=lambda p: int(p.name.split("-")[-1]),
+        reverse=True,
+    )
     for c in ckpts:
-        weights = any((c / n).is_file() for n in ("model.safetensors", "adapter_model.safetensors", "pytorch_model.bin"))
-        if weights and all((c / n).is_file() and (c / n).stat().st_size > 0
-                           for n in ("trainer_state.json", "optimizer.pt", "scheduler.pt")):
+        weights = any(
+            (c / n).is_file() for n in ("model.safetensors", "adapter_model.safetensors", "pytorch_model.bin")
+        )
+        if weights and all(
+            (c / n).is_file() and (c / n).stat().st_size > 0
+            for n in ("trainer_state.json", "optimizer.pt", "scheduler.pt")
+        ):
             try:
                 json.loads((c / "trainer_state.json").read_text())
                 return str(c)

@@ -31,6 +31,7 @@ def skill_lists() -> dict[str, list[str]]:
 @dataclass
 class SkillMap:
     """Question -> skills and skill -> questions, both sorted, built from one set of labels."""
+
     by_question: dict[str, list[str]]
     by_skill: dict[str, list[str]]
 
@@ -43,13 +44,20 @@ class SkillMap:
         return cls(dict(labels), by_skill)
 
     def to_json(self) -> dict[str, Any]:
-        return {"by_question": self.by_question, "skills": {s: len(v) for s, v in sorted(self.by_skill.items())}}
+        return {
+            "by_question": self.by_question,
+            "skills": {s: len(v) for s, v in sorted(self.by_skill.items())},
+        }
 
 
 def build_skill_map(pool: list[dict[str, Any]], source: str, teacher=None) -> tuple[SkillMap, dict[str, Any]]:
     """Skill labels for the pool (bundled, or relabelled by ``teacher`` when ``source == "teacher"``); returns (map, report)."""
     labels = {r["id"]: list(r.get("skills") or []) for r in pool}
-    report: dict[str, Any] = {"source": source, "questions": len(pool), "labelled": sum(bool(v) for v in labels.values())}
+    report: dict[str, Any] = {
+        "source": source,
+        "questions": len(pool),
+        "labelled": sum(bool(v) for v in labels.values()),
+    }
     if source == "teacher":
         relabels = teacher.label_skills(pool, skill_lists(), 5)
         failed = 0
@@ -62,14 +70,18 @@ def build_skill_map(pool: list[dict[str, Any]], source: str, teacher=None) -> tu
     return SkillMap.from_labels(labels), report
 
 
-def msp_pairs(msp: dict[str, Any], skill_map: SkillMap, pool: dict[str, dict]) -> Iterator[tuple[str, str, list[str]]]:
+def msp_pairs(
+    msp: dict[str, Any], skill_map: SkillMap, pool: dict[str, dict]
+) -> Iterator[tuple[str, str, list[str]]]:
     """(difficult question id, missing skill, pool question ids labelled with that skill), per MSP pair in id order."""
     for qid in sorted(msp["per_question"]):
         for skill in msp["per_question"][qid].get("skills", []):
             yield qid, skill, [c for c in skill_map.by_skill.get(skill, []) if c in pool]
 
 
-def missing_skill_profile(difficult: list[dict[str, Any]], teacher, spec, seed: int, out_dir: Path) -> dict[str, Any]:
+def missing_skill_profile(
+    difficult: list[dict[str, Any]], teacher, spec, seed: int, out_dir: Path
+) -> dict[str, Any]:
     """Judge difficult val answers; write msp.json, msp_histogram.csv, msp.svg; return the profile."""
     from harness.core.svg import bar_svg
 
@@ -90,17 +102,31 @@ def missing_skill_profile(difficult: list[dict[str, Any]], teacher, spec, seed: 
             continue
         skills = j.skills[: spec.max_skills]
         status = "ok" if len(skills) >= spec.min_skills else "too_few_skills"
-        per_q[str(it["id"])] = {"status": status, "skills": skills if status == "ok" else [], "reason": j.reason,
-                                "subject": it.get("subject")}
+        per_q[str(it["id"])] = {
+            "status": status,
+            "skills": skills if status == "ok" else [],
+            "reason": j.reason,
+            "subject": it.get("subject"),
+        }
     hist = Counter(s for v in per_q.values() for s in v.get("skills", []))
     ranked = sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))
     out_dir.mkdir(parents=True, exist_ok=True)
-    profile = {"questions": len(items), "failed": failed, "judged_correct": judged_correct,
-               "with_skills": sum(bool(v.get("skills")) for v in per_q.values()),
-               "histogram": dict(ranked), "per_question": per_q}
+    profile = {
+        "questions": len(items),
+        "failed": failed,
+        "judged_correct": judged_correct,
+        "with_skills": sum(bool(v.get("skills")) for v in per_q.values()),
+        "histogram": dict(ranked),
+        "per_question": per_q,
+    }
     (out_dir / "msp.json").write_text(json.dumps(profile, indent=1, sort_keys=True) + "\n")
     (out_dir / "msp_histogram.csv").write_text("skill,count\n" + "".join(f"{s},{c}\n" for s, c in ranked))
     top = ranked[:25]
-    (out_dir / "msp.svg").write_text(bar_svg([s.replace("_", " ") for s, _ in top], [c for _, c in top],
-                                             "Missing-Skill-Profile (difficult validation questions per skill)"))
+    (out_dir / "msp.svg").write_text(
+        bar_svg(
+            [s.replace("_", " ") for s, _ in top],
+            [c for _, c in top],
+            "Missing-Skill-Profile (difficult validation questions per skill)",
+        )
+    )
     return profile

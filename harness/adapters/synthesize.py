@@ -42,13 +42,27 @@ def agreeing(solutions: list[str], min_agree: int) -> tuple[list[str], str | Non
     return [solutions[i] for i in best], answers[best[0]]
 
 
-def _rows(question: str, sols: list[str], answer: str, source: str, extra: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(
+    question: str, sols: list[str], answer: str, source: str, extra: dict[str, Any]
+) -> list[dict[str, Any]]:
     qid = "syn-" + hashlib.sha256(question.encode()).hexdigest()[:12]
-    return [{"id": f"{qid}#{j}", "question_id": qid, "problem": question, "solution": s, "answer": answer,
-             "source": source, **extra} for j, s in enumerate(sols)]
+    return [
+        {
+            "id": f"{qid}#{j}",
+            "question_id": qid,
+            "problem": question,
+            "solution": s,
+            "answer": answer,
+            "source": source,
+            **extra,
+        }
+        for j, s in enumerate(sols)
+    ]
 
 
-def _filter(questions: list[tuple[str, dict[str, Any]]], teacher, syn_spec, source: str) -> tuple[list[dict], dict[str, Any]]:
+def _filter(
+    questions: list[tuple[str, dict[str, Any]]], teacher, syn_spec, source: str
+) -> tuple[list[dict], dict[str, Any]]:
     uniq = list(dict.fromkeys(q for q, _ in questions))
     meta = {q: m for q, m in questions}
     solutions = teacher.solve(uniq, syn_spec.solutions)
@@ -61,7 +75,9 @@ def _filter(questions: list[tuple[str, dict[str, Any]]], teacher, syn_spec, sour
     return rows, {"proposed": len(uniq), "kept_questions": kept, "rejected_inconsistent": len(uniq) - kept}
 
 
-def stat_syn(pool: dict[str, dict], skill_map, msp: dict[str, Any], syn_spec, teacher, seed: int) -> tuple[list[dict], dict[str, Any]]:
+def stat_syn(
+    pool: dict[str, dict], skill_map, msp: dict[str, Any], syn_spec, teacher, seed: int
+) -> tuple[list[dict], dict[str, Any]]:
     """STAT-Syn: new teacher questions per (difficult question, missing skill), solved and kept where solutions agree; returns (rows, summary)."""
     rng = random.Random(seed)
     requests, origin = [], []
@@ -72,12 +88,18 @@ def stat_syn(pool: dict[str, dict], skill_map, msp: dict[str, Any], syn_spec, te
         requests.append((skill, refs))
         origin.append((qid, skill))
     proposals = teacher.propose(requests, syn_spec.new_questions)
-    questions = [(q, {"skill": skill, "seed_question": qid}) for (qid, skill), qs in zip(origin, proposals, strict=True) for q in qs]
+    questions = [
+        (q, {"skill": skill, "seed_question": qid})
+        for (qid, skill), qs in zip(origin, proposals, strict=True)
+        for q in qs
+    ]
     rows, report = _filter(questions, teacher, syn_spec, "synthetic")
     return rows, {"pairs": len(requests), **report}
 
 
-def embed_syn(pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec, syn_spec, teacher) -> tuple[list[dict], dict[str, Any]]:
+def embed_syn(
+    pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec, syn_spec, teacher
+) -> tuple[list[dict], dict[str, Any]]:
     """Embed-Syn: new teacher questions from 3-subsets of each difficult question's nearest pool questions; returns (rows, summary)."""
     from harness.adapters.embed import nearest_pool
 

@@ -40,8 +40,13 @@ app.add_typer(containers.containers_app, name="containers")
 def main() -> None:
     """Entry point of the ``statbench`` script."""
     if not os.environ.get("STATBENCH_DEBUG"):  # statbench draws its own progress; silence libraries' bars
-        for key, value in (("TQDM_DISABLE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
-                           ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+        for key, value in (
+            ("TQDM_DISABLE", "1"),
+            ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+            ("TRANSFORMERS_VERBOSITY", "error"),
+            ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
+            ("TOKENIZERS_PARALLELISM", "false"),
+        ):
             os.environ.setdefault(key, value)
     app()
 

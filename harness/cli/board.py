@@ -12,7 +12,9 @@ from harness.cli.options import DEFAULT_RUNS, RunsDir
 
 
 def leaderboard(
-    board: Annotated[str, typer.Argument(help="Board name under --boards-dir, or a board folder / board.yaml path.")],
+    board: Annotated[
+        str, typer.Argument(help="Board name under --boards-dir, or a board folder / board.yaml path.")
+    ],
     runs_dir: RunsDir = DEFAULT_RUNS,
     boards_dir: Annotated[Path, typer.Option(help="Where named boards live.")] = Path("leaderboards"),
 ) -> None:
@@ -28,7 +30,9 @@ def leaderboard(
     b = out["board"]
     filled = sum(c.value is not None for c in b.cells.values())
     print(main_table(b))
-    err.print(f"{b.spec.title}: {filled}/{len(b.cells)} cells from {len({r for c in b.cells.values() for r in c.runs})} run(s)"
-              f"{', ' + str(len(b.reported)) + ' reported rows' if b.reported else ''}")
+    err.print(
+        f"{b.spec.title}: {filled}/{len(b.cells)} cells from {len({r for c in b.cells.values() for r in c.runs})} run(s)"
+        f"{', ' + str(len(b.reported)) + ' reported rows' if b.reported else ''}"
+    )
     for key in ("markdown", "csv", "html"):
         err.print(f"  wrote {out[key]}")

@@ -20,8 +20,13 @@ def progress_bar(total: int, desc: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     prog = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     )
     task = prog.add_task(desc, total=total)
     return prog, lambda n=1: prog.advance(task, n)
@@ -42,8 +47,13 @@ def parse_kv(pairs: list[str]) -> dict[str, object]:
         if "=" not in p:
             raise typer.BadParameter(f"expected KEY=VALUE, got {p!r}")
         k, v = p.split("=", 1)
-        out[k] = int(v) if v.lstrip("-").isdigit() else float(v) if v.replace(".", "", 1).isdigit() else \
-            {"true": True, "false": False}.get(v.lower(), v)
+        out[k] = (
+            int(v)
+            if v.lstrip("-").isdigit()
+            else float(v)
+            if v.replace(".", "", 1).isdigit()
+            else {"true": True, "false": False}.get(v.lower(), v)
+        )
     return out
 
 
@@ -54,8 +64,18 @@ def print_results(results: dict[str, TaskResult]) -> None:
     rows = []
     for t, r in results.items():
         se = r.stderr
-        rows.append([t, r.label, f"{100 * r.value:.1f}", f"{100 * se:.1f}" if se is not None else "-", str(r.n), str(r.k),
-                     f"{100 * (r.truncation_rate or 0):.0f}%", f"{100 * (r.no_answer_rate or 0):.0f}%"])
+        rows.append(
+            [
+                t,
+                r.label,
+                f"{100 * r.value:.1f}",
+                f"{100 * se:.1f}" if se is not None else "-",
+                str(r.n),
+                str(r.k),
+                f"{100 * (r.truncation_rate or 0):.0f}%",
+                f"{100 * (r.no_answer_rate or 0):.0f}%",
+            ]
+        )
     protocols = sorted({str(r.protocol) for r in results.values()})
     print(format_table(["task", "metric", "value %", "± stderr", "n", "k", "truncated", "no answer"], rows))
     print(f"protocol: {', '.join(protocols)}")

@@ -24,12 +24,17 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     raise typer.Exit(0 if all(ok for _, ok, _ in checks) else 1)
 
 
-containers_app = typer.Typer(help="Build, list and pin the GPU images (containers/Dockerfile).", no_args_is_help=True)
+containers_app = typer.Typer(
+    help="Build, list and pin the GPU images (containers/Dockerfile).", no_args_is_help=True
+)
 
 
 def containers_build(
     target: Annotated[str, typer.Option(help="eval | train")] = "eval",
-    tag: Annotated[list[str] | None, typer.Option(help="Image tag, repeatable (default statbench-<target>:<version> and :latest).")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="Image tag, repeatable (default statbench-<target>:<version> and :latest)."),
+    ] = None,
     push: Annotated[bool, typer.Option(help="Push instead of loading into the local engine.")] = False,
 ) -> None:
     """docker buildx build of one target, labelled with the git sha and the lock's sha256."""
@@ -55,7 +60,9 @@ def containers_ls() -> None:
     print("\n".join(rows) if rows else "no statbench images (statbench containers build)")
 
 
-def containers_pin_base(tag: Annotated[str | None, typer.Argument(help="Base image tag (default: the Dockerfile's).")] = None) -> None:
+def containers_pin_base(
+    tag: Annotated[str | None, typer.Argument(help="Base image tag (default: the Dockerfile's).")] = None,
+) -> None:
     """Resolve the CUDA base image's digest from the registry and pin it in the Dockerfile."""
     from harness.executors.containers import ContainerError, pin_base
 

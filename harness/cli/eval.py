@@ -21,26 +21,64 @@ from harness.cli.options import (
 
 
 def eval_(
-    model: Annotated[str | None, typer.Option(help="Checkpoint directory (hf, vllm) or served model name (openai); comma-separated: a matrix.")] = None,
-    tasks: Annotated[str | None, typer.Option(help="Comma-separated task names (see `statbench tasks`).")] = None,
-    suite: Annotated[str | None, typer.Option(help="A named task list: stat-paper, reasoning, smoke.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Checkpoint directory (hf, vllm) or served model name (openai); comma-separated: a matrix."
+        ),
+    ] = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="Comma-separated task names (see `statbench tasks`).")
+    ] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="A named task list: stat-paper, reasoning, smoke.")
+    ] = None,
     backend: Annotated[str, typer.Option(help="hf | vllm | openai")] = "hf",
     protocol: Annotated[str, typer.Option(help="stat-paper | r1 | greedy")] = "stat-paper",
     limit: Annotated[int | None, typer.Option(help="First N problems per task.")] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed (part of every cache key).")] = 0,
     batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 8,
-    max_gen_toks: Annotated[int | None, typer.Option(help="Override the protocol's generation budget (recorded).")] = None,
-    chat_template: Annotated[str, typer.Option(help="auto (use the tokenizer's if it has one) | on | off")] = "auto",
+    max_gen_toks: Annotated[
+        int | None, typer.Option(help="Override the protocol's generation budget (recorded).")
+    ] = None,
+    chat_template: Annotated[
+        str, typer.Option(help="auto (use the tokenizer's if it has one) | on | off")
+    ] = "auto",
     tensor_parallel_size: Annotated[int | None, typer.Option(help="vllm: tensor parallel size.")] = None,
-    data_parallel_size: Annotated[int | None, typer.Option(help="vllm: N engine replicas (one per GPU group), requests sharded over them.")] = None,
-    backend_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE passed to the backend (repeatable), e.g. dtype=bfloat16, base_url=..., gpu_memory_utilization=0.9.")] = None,
-    label: Annotated[list[str] | None, typer.Option(help="KEY=VALUE row label for leaderboards (repeatable), e.g. method=stat-sel stage=sft.")] = None,
+    data_parallel_size: Annotated[
+        int | None,
+        typer.Option(help="vllm: N engine replicas (one per GPU group), requests sharded over them."),
+    ] = None,
+    backend_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KEY=VALUE passed to the backend (repeatable), e.g. dtype=bfloat16, base_url=..., gpu_memory_utilization=0.9."
+        ),
+    ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KEY=VALUE row label for leaderboards (repeatable), e.g. method=stat-sel stage=sft."
+        ),
+    ] = None,
     runs_dir: RunsDir = DEFAULT_RUNS,
-    force: Annotated[bool, typer.Option(help="Write a new run record even if an identical run exists.")] = False,
-    spec: Annotated[Path | None, typer.Option(help="A job spec file (JSON: {spec: EvalSpec, runs_dir, force}) instead of the options above; what executors pass.")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Write a new run record even if an identical run exists.")
+    ] = False,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            help="A job spec file (JSON: {spec: EvalSpec, runs_dir, force}) instead of the options above; what executors pass."
+        ),
+    ] = None,
     result_file: ResultFile = None,
-    seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds: a job matrix (with several --model values too).")] = None,
-    executor: Annotated[str | None, typer.Option(help="local | docker | ray: run the matrix as jobs (default: in-process).")] = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated seeds: a job matrix (with several --model values too)."),
+    ] = None,
+    executor: Annotated[
+        str | None, typer.Option(help="local | docker | ray: run the matrix as jobs (default: in-process).")
+    ] = None,
     image: Image = "statbench-eval:latest",
     env: EnvAllow = None,
     gpus_per_job: GpusPerJob = 1,
@@ -67,10 +105,22 @@ def eval_(
         models = [m.strip() for m in model.split(",") if m.strip()]
         seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else [seed]
         labels = {k: str(v) for k, v in parse_kv(label or []).items()}
-        common = {"protocol": protocol, "limit": limit, "batch_size": batch_size, "max_gen_toks": max_gen_toks,
-                  "chat_template": chat_template, "backend_args": args, "labels": labels}
+        common = {
+            "protocol": protocol,
+            "limit": limit,
+            "batch_size": batch_size,
+            "max_gen_toks": max_gen_toks,
+            "chat_template": chat_template,
+            "backend_args": args,
+            "labels": labels,
+        }
         if executor or len(models) > 1 or len(seed_list) > 1:
-            specs = [spec_from_cli(m, backend, [t], seed=s, **common) for m in models for t in task_list for s in seed_list]
+            specs = [
+                spec_from_cli(m, backend, [t], seed=s, **common)
+                for m in models
+                for t in task_list
+                for s in seed_list
+            ]
             opts = ExecutorOptions(executor or "local", image, tuple(env or ()), gpus_per_job, ray_address)
             _matrix(specs, runs_dir, force, opts)
             return
@@ -106,8 +156,15 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
     from harness.evaluation.progress import format_line, log_lines
     from harness.evaluation.runner import run_eval
 
-    prog = Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("{task.fields[rate]}"), console=err, disable=not err.is_terminal)
+    prog = Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=err,
+        disable=not err.is_terminal,
+    )
 
     def progress(totals: dict[str, int]):  # bars on a terminal, a plain log line every 10 s otherwise
         if not err.is_terminal:
@@ -118,6 +175,7 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
         def advance(task: str, n: int, stats) -> None:
             prog.advance(ids[task], n)
             prog.update(overall, completed=stats.finished, rate=format_line(stats).split(", ", 1)[1])
+
         return advance
 
     try:
@@ -126,14 +184,25 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
     except SpecError as e:
         write_outcome(result_file, error=str(e))
         fail(e)
-    except RuntimeError as e:  # backend failures (server down, CUDA errors): one line; STATBENCH_DEBUG=1 for the trace
+    except (
+        RuntimeError
+    ) as e:  # backend failures (server down, CUDA errors): one line; STATBENCH_DEBUG=1 for the trace
         write_outcome(result_file, error=str(e))
         fail(e, 1)
-    write_outcome(result_file, run_dir=str(outcome.run_dir), run_id=outcome.run_dir.name, generated=outcome.generated,
-                   cached=outcome.cached, reused=outcome.reused_run)
+    write_outcome(
+        result_file,
+        run_dir=str(outcome.run_dir),
+        run_id=outcome.run_dir.name,
+        generated=outcome.generated,
+        cached=outcome.cached,
+        reused=outcome.reused_run,
+    )
     print_results(outcome.results)
-    how = ("identical run already recorded; nothing generated" if outcome.reused_run
-           else f"{outcome.generated} generated, {outcome.cached} from cache")
+    how = (
+        "identical run already recorded; nothing generated"
+        if outcome.reused_run
+        else f"{outcome.generated} generated, {outcome.cached} from cache"
+    )
     err.print(f"run: {outcome.run_dir}  ({how}; {outcome.seconds:.1f}s)")
 
 
@@ -150,13 +219,17 @@ def _matrix(specs, runs_dir: Path, force: bool, opts: ExecutorOptions) -> None:
         fail(e, 1)
     print(format_table(["job", "status", "device", "run"], report(results), right=False))
     failed = [r for r in results if not r.ok]
-    err.print(f"{len(results) - len(failed)}/{len(results)} job(s) succeeded on the {opts.executor} executor; runs in {runs_dir}")
+    err.print(
+        f"{len(results) - len(failed)}/{len(results)} job(s) succeeded on the {opts.executor} executor; runs in {runs_dir}"
+    )
     if failed:
         raise typer.Exit(1)
 
 
-def make_tiny_model(out_dir: Annotated[Path, typer.Argument(help="Directory to write the model to.")],
-                    seed: Annotated[int, typer.Option(help="Seed for tokenizer corpus and weights.")] = 0) -> None:
+def make_tiny_model(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the model to.")],
+    seed: Annotated[int, typer.Option(help="Seed for tokenizer corpus and weights.")] = 0,
+) -> None:
     """Build a tiny Qwen2-style model + tokenizer locally (no download), to try every command on a laptop."""
     from harness.evaluation.tinymodel import build_tiny_model
 

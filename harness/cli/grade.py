@@ -14,14 +14,25 @@ from harness.cli.options import Workers
 
 
 def grade(
-    input: Annotated[Path | None, typer.Argument(help="JSONL with 'response' and 'reference' per line ('-' = stdin).")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write graded JSONL here (atomically) instead of stdout.")] = None,
-    report: Annotated[bool, typer.Option("--report", help="Agreement report on the bundled graded samples instead.")] = False,
-    report_dir: Annotated[Path, typer.Option(help="Where --report writes agreement.md/.json and disagreements.jsonl.")] = Path("reports/grader_agreement"),
+    input: Annotated[
+        Path | None, typer.Argument(help="JSONL with 'response' and 'reference' per line ('-' = stdin).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write graded JSONL here (atomically) instead of stdout."),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Agreement report on the bundled graded samples instead.")
+    ] = False,
+    report_dir: Annotated[
+        Path, typer.Option(help="Where --report writes agreement.md/.json and disagreements.jsonl.")
+    ] = Path("reports/grader_agreement"),
     response_key: Annotated[str, typer.Option(help="Field holding the model response.")] = "response",
     reference_key: Annotated[str, typer.Option(help="Field holding the reference answer.")] = "reference",
     workers: Workers = None,
-    timeout: Annotated[float, typer.Option(help="Per-pair time limit in seconds; over it: status=timeout.")] = 5.0,
+    timeout: Annotated[
+        float, typer.Option(help="Per-pair time limit in seconds; over it: status=timeout.")
+    ] = 5.0,
     limit: Annotated[int | None, typer.Option(help="--report only: first N samples per file.")] = None,
 ) -> None:
     """Grade responses against references with the statbench checker (or --report grader agreement)."""
@@ -57,8 +68,7 @@ def grade(
     acc = f"{100 * summary.correct / summary.n:.1f}%" if summary.n else "n/a"
     err.print(
         f"graded {summary.n} lines in {secs:.1f}s: {summary.correct} correct ({acc}); "
-        f"status {dict(summary.statuses)}; {checker_version()}"
-        + (f"; wrote {output}" if output else "")
+        f"status {dict(summary.statuses)}; {checker_version()}" + (f"; wrote {output}" if output else "")
     )
     for e in errors:
         err.print(f"[red]error:[/] {e}")
@@ -74,7 +84,9 @@ def _report(out_dir: Path, workers: int | None, timeout: float, limit: int | Non
     from harness.scoring import checker_version
 
     t0 = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as prog:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as prog:
 
         def progress(desc: str, total: int):
             task = prog.add_task(desc, total=total)

@@ -20,7 +20,10 @@ def tasks() -> None:
     table = Table("task", "n", *PROTOCOLS, title="statbench tasks × protocols (headline metric, temperature)")
     table.columns[0].no_wrap = True
     for name, td in TASKS.items():
-        cells = [f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}" for p in PROTOCOLS.values()]
+        cells = [
+            f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}"
+            for p in PROTOCOLS.values()
+        ]
         table.add_row(name, str(len(task_docs(name))), *cells)
     Console().print(table)
 
@@ -28,7 +31,11 @@ def tasks() -> None:
 KINDS = ("tasks", "suites", "methods", "backends", "executors", "teachers", "protocols")
 
 
-def ls(kind: Annotated[str, typer.Argument(help="tasks | suites | methods | backends | executors | teachers | protocols")]) -> None:
+def ls(
+    kind: Annotated[
+        str, typer.Argument(help="tasks | suites | methods | backends | executors | teachers | protocols")
+    ],
+) -> None:
     """List what is registered: one line per entry (name, then what it is)."""
     from harness.core.fileio import format_table
 
@@ -50,7 +57,10 @@ def registry_rows(kind: str) -> list[list[str]]:
     if kind == "methods":
         from harness.recipe.methods import METHODS
 
-        return [[n, f"{m.label}: {m.description}" + (" [teacher]" if m.uses_teacher else "")] for n, m in METHODS.items()]
+        return [
+            [n, f"{m.label}: {m.description}" + (" [teacher]" if m.uses_teacher else "")]
+            for n, m in METHODS.items()
+        ]
     if kind == "backends":
         from harness.evaluation.backends import BACKENDS
 

@@ -8,14 +8,25 @@ from typing import Annotated
 
 import typer
 
-RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where run records, their index and the generation cache live.")]
+RunsDir = Annotated[
+    Path, typer.Option("--runs-dir", help="Where run records, their index and the generation cache live.")
+]
 Workers = Annotated[int | None, typer.Option(help="Grader worker processes (default: min(4, CPUs)).")]
 Image = Annotated[str, typer.Option(help="docker executor: the image to run in.")]
-EnvAllow = Annotated[list[str] | None, typer.Option(help="docker executor: an environment variable to pass through (repeatable).")]
-RayAddress = Annotated[str | None, typer.Option(help="ray executor: cluster address (default: start a local one).")]
+EnvAllow = Annotated[
+    list[str] | None,
+    typer.Option(help="docker executor: an environment variable to pass through (repeatable)."),
+]
+RayAddress = Annotated[
+    str | None, typer.Option(help="ray executor: cluster address (default: start a local one).")
+]
 GpusPerJob = Annotated[int, typer.Option(help="docker/ray executors: GPUs per job.")]
-ResultFile = Annotated[Path | None, typer.Option(help="Write the outcome (a JobOutcome: ok, run dir and id, error) "
-                                                      "as JSON here; what executors read.")]
+ResultFile = Annotated[
+    Path | None,
+    typer.Option(
+        help="Write the outcome (a JobOutcome: ok, run dir and id, error) as JSON here; what executors read."
+    ),
+]
 DEFAULT_RUNS = Path("runs")
 
 
@@ -33,5 +44,6 @@ class ExecutorOptions:
         """The executor (ExecutorError if it cannot run here)."""
         from harness.executors import make_executor
 
-        return make_executor(self.executor, image=self.image, env_allow=list(env_allow or self.env),
-                             address=self.ray_address)
+        return make_executor(
+            self.executor, image=self.image, env_allow=list(env_allow or self.env), address=self.ray_address
+        )

@@ -14,11 +14,20 @@ from harness.cli.options import DEFAULT_RUNS, RunsDir
 def regress(
     candidate: Annotated[str, typer.Option(help="The run under test (id, prefix or directory).")],
     baseline: Annotated[str | None, typer.Option(help="The run to compare against.")] = None,
-    reference: Annotated[Path | None, typer.Option(help="Pinned scores instead of a baseline run: {tasks: {task: {value, tolerance}}} in points.")] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            help="Pinned scores instead of a baseline run: {tasks: {task: {value, tolerance}}} in points."
+        ),
+    ] = None,
     tasks: Annotated[str | None, typer.Option(help="Comma-separated subset of tasks.")] = None,
-    margin: Annotated[float, typer.Option(help="Drops smaller than this many points never fail the gate.")] = 1.0,
+    margin: Annotated[
+        float, typer.Option(help="Drops smaller than this many points never fail the gate.")
+    ] = 1.0,
     alpha: Annotated[float, typer.Option(help="One-sided significance level.")] = 0.05,
-    allow_mismatch: Annotated[bool, typer.Option(help="Compare runs with different protocol, data or checker.")] = False,
+    allow_mismatch: Annotated[
+        bool, typer.Option(help="Compare runs with different protocol, data or checker.")
+    ] = False,
     junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report (for CI).")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write a markdown report (for PR comments).")] = None,
     runs_dir: RunsDir = DEFAULT_RUNS,
@@ -41,7 +50,12 @@ def regress(
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     try:
         index = RunIndex(runs_dir) if runs_dir.is_dir() else None
-        find = lambda ref: Path(ref) if (Path(ref) / "spec.json").is_file() else (index.resolve(ref) if index else None)  # noqa: E731
+
+        def find(ref: str) -> Path | None:
+            return (
+                Path(ref) if (Path(ref) / "spec.json").is_file() else (index.resolve(ref) if index else None)
+            )
+
         cand = find(candidate)
         if cand is None:
             raise SpecError(f"no run '{candidate}' (and no runs directory {runs_dir})")

@@ -13,14 +13,29 @@ from harness.cli.options import EnvAllow, ExecutorOptions, RayAddress, ResultFil
 
 def run(
     experiment: Annotated[Path, typer.Argument(help="Experiment spec (YAML), e.g. examples/tiny.yaml.")],
-    workdir: Annotated[Path | None, typer.Option(help="Where stages, runs and the board go (default: experiments/<name>).")] = None,
-    from_stage: Annotated[str | None, typer.Option("--from", help="Rerun this stage (name or prefix) and everything after it.")] = None,
-    dry_run: Annotated[bool, typer.Option(help="Print the plan, stage hashes and a compute estimate; run nothing.")] = False,
-    executor: Annotated[str | None, typer.Option(help="Run each stage as a job: local | docker | ray (default: all in this process).")] = None,
-    only: Annotated[list[str] | None, typer.Option(help="Run just this stage (repeatable; its dependencies must be done).")] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Where stages, runs and the board go (default: experiments/<name>).")
+    ] = None,
+    from_stage: Annotated[
+        str | None, typer.Option("--from", help="Rerun this stage (name or prefix) and everything after it.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print the plan, stage hashes and a compute estimate; run nothing.")
+    ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="Run each stage as a job: local | docker | ray (default: all in this process)."),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Run just this stage (repeatable; its dependencies must be done)."),
+    ] = None,
     image: Annotated[str, typer.Option(help="Image for --executor docker.")] = "statbench-train:latest",
     env: EnvAllow = None,
-    gpus_per_job: Annotated[int | None, typer.Option(help="GPUs per stage job (default: 1 for generate/SFT/GRPO/eval stages, 0 otherwise).")] = None,
+    gpus_per_job: Annotated[
+        int | None,
+        typer.Option(help="GPUs per stage job (default: 1 for generate/SFT/GRPO/eval stages, 0 otherwise)."),
+    ] = None,
     ray_address: RayAddress = None,
     result_file: ResultFile = None,
 ) -> None:
@@ -39,14 +54,31 @@ def run(
         spec = spec.with_workdir(wd, experiment.resolve().parent)
         pipe = recipe.plan(spec, wd, build_student=not dry_run)
         if dry_run:
-            rows = [[d["stage"], d["kind"], d["hash"], d["status"], ", ".join(f"{k}={v}" for k, v in d.items()
-                     if k not in ("stage", "kind", "hash", "status", "deps") and v)] for d in pipe.describe()]
+            rows = [
+                [
+                    d["stage"],
+                    d["kind"],
+                    d["hash"],
+                    d["status"],
+                    ", ".join(
+                        f"{k}={v}"
+                        for k, v in d.items()
+                        if k not in ("stage", "kind", "hash", "status", "deps") and v
+                    ),
+                ]
+                for d in pipe.describe()
+            ]
             print(format_table(["stage", "kind", "hash", "status", "estimate"], rows, right=False))
             est = recipe.estimate(spec, pipe)
-            print("compute estimate: " + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items()))
+            print(
+                "compute estimate: "
+                + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items())
+            )
             if recipe.student_path(spec, build=False) is None and spec.student.build_tiny_seed is None:
-                print(f"note: the student {spec.student.model} is not available locally; download it before running "
-                      "(stage hashes that depend on it are provisional)")
+                print(
+                    f"note: the student {spec.student.model} is not available locally; download it before running "
+                    "(stage hashes that depend on it are provisional)"
+                )
             return
         recipe.check_ready(spec)
     except SpecError as e:
@@ -80,7 +112,9 @@ def run(
     err.print(f"experiment record: {out}; board: {wd / 'board'}")
 
 
-def _run_on_executor(spec, pipe, experiment: Path, wd: Path, from_stage, opts: ExecutorOptions, gpus: int | None) -> dict:
+def _run_on_executor(
+    spec, pipe, experiment: Path, wd: Path, from_stage, opts: ExecutorOptions, gpus: int | None
+) -> dict:
     from harness.executors import ExecutorError
     from harness.executors.jobs import run_pipeline
     from harness.recipe import student_path
@@ -93,8 +127,13 @@ def _run_on_executor(spec, pipe, experiment: Path, wd: Path, from_stage, opts: E
     failed = [r for r in results if not r.ok]
     for r in failed:
         tail = r.log_tail.strip().splitlines()[-8:]
-        err.print(f"--- {r.job.name} failed (exit {r.returncode}); last lines:\n" + "\n".join(f"    {x}" for x in tail))
+        err.print(
+            f"--- {r.job.name} failed (exit {r.returncode}); last lines:\n"
+            + "\n".join(f"    {x}" for x in tail)
+        )
     if failed or pipe.todo():
-        raise ExecutorError(f"{len(failed)} stage job(s) failed and {len(pipe.todo())} stage(s) are not done; fix and "
-                            "rerun the same command (finished stages are kept)")
+        raise ExecutorError(
+            f"{len(failed)} stage job(s) failed and {len(pipe.todo())} stage(s) are not done; fix and "
+            "rerun the same command (finished stages are kept)"
+        )
     return pipe.summary()

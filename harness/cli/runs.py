@@ -20,15 +20,32 @@ def runs_list(runs_dir: RunsDir = DEFAULT_RUNS) -> None:
     if not runs_dir.is_dir():
         fail(f"{runs_dir}: no runs directory")
     rows = RunIndex(runs_dir).runs()
-    print(format_table(["run", "kind", "model", "backend", "protocol", "seed", "labels", "source"],
-                       [[r["run_id"], r["kind"] or "", r["model"] or "", r["backend"] or "", r["protocol"] or "",
-                         "" if r["seed"] is None else str(r["seed"]),
-                         ",".join(f"{k}={v}" for k, v in r["labels"].items()), r["source"] or ""] for r in rows], right=False))
+    print(
+        format_table(
+            ["run", "kind", "model", "backend", "protocol", "seed", "labels", "source"],
+            [
+                [
+                    r["run_id"],
+                    r["kind"] or "",
+                    r["model"] or "",
+                    r["backend"] or "",
+                    r["protocol"] or "",
+                    "" if r["seed"] is None else str(r["seed"]),
+                    ",".join(f"{k}={v}" for k, v in r["labels"].items()),
+                    r["source"] or "",
+                ]
+                for r in rows
+            ],
+            right=False,
+        )
+    )
     err.print(f"{len(rows)} run(s) in {runs_dir}")
 
 
-def runs_show(run: Annotated[str, typer.Argument(help="Run id (or unique prefix) or run directory.")],
-              runs_dir: RunsDir = DEFAULT_RUNS) -> None:
+def runs_show(
+    run: Annotated[str, typer.Argument(help="Run id (or unique prefix) or run directory.")],
+    runs_dir: RunsDir = DEFAULT_RUNS,
+) -> None:
     """Results and provenance summary of one run."""
     from harness.core.errors import SpecError
     from harness.records.store import RunIndex, read_run
@@ -58,7 +75,12 @@ def runs_reindex(runs_dir: RunsDir = DEFAULT_RUNS) -> None:
 
 
 def rescore(
-    source: Annotated[str, typer.Argument(help="A statbench run (id or directory) or lm-eval samples_*.jsonl (file or directory).")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A statbench run (id or directory) or lm-eval samples_*.jsonl (file or directory)."
+        ),
+    ],
     runs_dir: RunsDir = DEFAULT_RUNS,
     workers: Workers = None,
     show: Annotated[int, typer.Option(help="How many changed verdicts to print.")] = 20,
@@ -74,8 +96,10 @@ def rescore(
     print_results(out.results)
     print(f"{len(out.changes)} verdict(s) changed" + (":" if out.changes else ""))
     for c in out.changes[:show]:
-        print(f"  {c['task']} {c['id']} sample {c.get('sample', '-')}: {c['before']} -> {c['after']} "
-              f"(extracted {c['extracted']!r}, reference {c['reference']!r})")
+        print(
+            f"  {c['task']} {c['id']} sample {c.get('sample', '-')}: {c['before']} -> {c['after']} "
+            f"(extracted {c['extracted']!r}, reference {c['reference']!r})"
+        )
     if len(out.changes) > show:
         print(f"  ... {len(out.changes) - show} more in {out.run_dir / 'changes.jsonl'}")
     err.print(f"run: {out.run_dir}")

@@ -43,5 +43,7 @@ class RunFailure(StatbenchError, RuntimeError):
 
 def validation_message(e: ValidationError) -> str:
     """A pydantic error as ``key.path: message; ...`` (the keys a user wrote, not a traceback)."""
-    return "; ".join(f"{'.'.join(map(str, err['loc'])) or 'spec'}: {err['msg'].removeprefix('Value error, ')}"
-                     for err in e.errors())
+    return "; ".join(
+        f"{'.'.join(map(str, err['loc'])) or 'spec'}: {err['msg'].removeprefix('Value error, ')}"
+        for err in e.errors()
+    )

@@ -33,7 +33,10 @@ def format_table(header: list[str], rows: list[list[str]], right: bool = True) -
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
 
     def fmt(row: list[str]) -> str:
-        cells = [str(c).ljust(w) if i == 0 or not right else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            str(c).ljust(w) if i == 0 or not right else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         return "  ".join(cells).rstrip()
 
     return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])

@@ -48,12 +48,15 @@ class StageRecord(BaseModel):
         try:
             return cls.model_validate_json(Path(path).read_text())
         except (OSError, ValidationError) as e:
-            raise RecordError(f"{path}: not a stage record ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+            raise RecordError(
+                f"{path}: not a stage record ({type(e).__name__}: {str(e).splitlines()[0]})"
+            ) from None
 
 
 @dataclass
 class Stage:
     """One node of the DAG: its name, kind, hashed config, dependencies and the function that computes it."""
+
     name: str
     kind: str
     config: dict[str, Any]
@@ -71,6 +74,7 @@ class Stage:
 @dataclass
 class Ctx:
     """What a stage function gets: its stage, output and scratch directories, its inputs' directories and a logger."""
+
     stage: Stage
     workdir: Path
     out: Path  # write outputs here (a temp dir, renamed into place on success)
@@ -82,6 +86,7 @@ class Ctx:
 
 class Pipeline:
     """A DAG of content-hashed stages under one workdir: topological order, waves, caching and resumable runs."""
+
     def __init__(self, stages: list[Stage], workdir: Path):
         self.workdir = Path(workdir)
         self.stages = {s.name: s for s in stages}
@@ -152,19 +157,29 @@ class Pipeline:
                 waves[level[s.name]].append(s)
         return waves
 
-    def run(self, start: str | None = None, log: Callable[[str], None] = print,
-            progress: Callable[[Stage, int, int, str], None] | None = None,
-            only: list[str] | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        start: str | None = None,
+        log: Callable[[str], None] = print,
+        progress: Callable[[Stage, int, int, str], None] | None = None,
+        only: list[str] | None = None,
+    ) -> dict[str, Any]:
         """Run what is not done (``start``: rerun it and downstream). ``only``: run exactly these stages
         (always rerun), whose dependencies must be done already; this is how an executor runs one stage as a job."""
         if only:
             unknown = [n for n in only if n not in self.stages]
             if unknown:
-                raise SpecError(f"--only {', '.join(unknown)}: no such stage; stages: {', '.join(s.name for s in self.order)}")
+                raise SpecError(
+                    f"--only {', '.join(unknown)}: no such stage; stages: {', '.join(s.name for s in self.order)}"
+                )
             for n in only:
-                missing = [d for d in self.stages[n].deps if not self.is_done(self.stages[d]) and d not in only]
+                missing = [
+                    d for d in self.stages[n].deps if not self.is_done(self.stages[d]) and d not in only
+                ]
                 if missing:
-                    raise SpecError(f"--only {n}: dependency {', '.join(missing)} is not done yet; run it first")
+                    raise SpecError(
+                        f"--only {n}: dependency {', '.join(missing)} is not done yet; run it first"
+                    )
             forced = set(only)
         else:
             forced = self.forced(start)
@@ -196,7 +211,9 @@ class Pipeline:
     def _done_summary(self, s: Stage) -> dict[str, Any]:
         return self.record(s).summary
 
-    def _run_stage(self, s: Stage, log: Callable[[str], None], shared: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    def _run_stage(
+        self, s: Stage, log: Callable[[str], None], shared: dict[str, Any]
+    ) -> tuple[dict[str, Any], float]:
         out = self.out_dir(s)
         tmp = out.with_name(f".tmp-{out.name}")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -209,8 +226,15 @@ class Pipeline:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        record = StageRecord(stage=s.name, kind=s.kind, hash=s.hash, config=s.config, deps=s.deps, summary=result,
-                             seconds=round(time.perf_counter() - t0, 2))
+        record = StageRecord(
+            stage=s.name,
+            kind=s.kind,
+            hash=s.hash,
+            config=s.config,
+            deps=s.deps,
+            summary=result,
+            seconds=round(time.perf_counter() - t0, 2),
+        )
         (tmp / "done.json").write_text(record.to_json())
         old = out.with_name(f".old-{out.name}")
         if out.exists():
@@ -222,5 +246,14 @@ class Pipeline:
         return result, record.seconds
 
     def describe(self) -> list[dict[str, Any]]:
-        return [{"stage": s.name, "kind": s.kind, "hash": s.hash[:16], "deps": s.deps,
-                 "status": "done" if self.is_done(s) else "todo", **s.estimate} for s in self.order]
+        return [
+            {
+                "stage": s.name,
+                "kind": s.kind,
+                "hash": s.hash[:16],
+                "deps": s.deps,
+                "status": "done" if self.is_done(s) else "todo",
+                **s.estimate,
+            }
+            for s in self.order
+        ]

@@ -37,6 +37,7 @@ class Sampling(BaseModel):
 
 class Protocol(BaseModel):
     """A named sampling protocol: a default sampling setting and per-family overrides."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
@@ -56,7 +57,9 @@ PROTOCOLS: dict[str, Protocol] = {
         default=Sampling(temperature=0.1, k=1, max_gen_toks=2048, label="pass@1"),
         families={
             "amc": Sampling(temperature=1.0, k=64, max_gen_toks=2048, label="avg@64"),
-            "aime": Sampling(temperature=1.0, k=64, max_gen_toks=2048, primary_metric="pass_at_k", label="pass@64"),
+            "aime": Sampling(
+                temperature=1.0, k=64, max_gen_toks=2048, primary_metric="pass_at_k", label="pass@64"
+            ),
         },
     ),
     "r1": Protocol(
@@ -89,7 +92,11 @@ def render(protocol: str, family: str) -> dict[str, Any]:
     """The lm-eval task-config keys a protocol sets for a task family."""
     p = get_protocol(protocol)
     s = p.sampling(family)
-    gen: dict[str, Any] = {"until": list(STOP), "max_gen_toks": s.max_gen_toks, "do_sample": s.temperature > 0}
+    gen: dict[str, Any] = {
+        "until": list(STOP),
+        "max_gen_toks": s.max_gen_toks,
+        "do_sample": s.temperature > 0,
+    }
     gen["temperature"] = s.temperature
     if s.temperature > 0:
         gen["top_p"] = s.top_p
@@ -120,7 +127,16 @@ def check_generation(task: str, cfg: dict[str, Any]) -> None:
     if do_sample and temp == 0:
         raise ProtocolError(f"{task}: do_sample=true with temperature=0 is ambiguous; pick one.")
     if repeats > 1 and not do_sample:
-        raise ProtocolError(f"{task}: repeats={repeats} with greedy decoding gives {repeats} identical samples.")
-    k = [f.get("k") for flt in cfg.get("filter_list") or [] for f in flt.get("filter", []) if f.get("function") == "take_first_k"]
+        raise ProtocolError(
+            f"{task}: repeats={repeats} with greedy decoding gives {repeats} identical samples."
+        )
+    k = [
+        f.get("k")
+        for flt in cfg.get("filter_list") or []
+        for f in flt.get("filter", [])
+        if f.get("function") == "take_first_k"
+    ]
     if k and k[0] != repeats:
-        raise ProtocolError(f"{task}: take_first_k k={k[0]} differs from repeats={repeats}; metrics would drop samples.")
+        raise ProtocolError(
+            f"{task}: take_first_k k={k[0]} differs from repeats={repeats}; metrics would drop samples."
+        )

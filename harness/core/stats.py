@@ -22,7 +22,9 @@ def bootstrap_means(per_problem: np.ndarray, b: int = DEFAULT_B, seed: int = 0) 
     return x[idx].mean(axis=1)
 
 
-def ci(per_problem: np.ndarray, level: float = 0.95, b: int = DEFAULT_B, seed: int = 0) -> tuple[float, float]:
+def ci(
+    per_problem: np.ndarray, level: float = 0.95, b: int = DEFAULT_B, seed: int = 0
+) -> tuple[float, float]:
     """Percentile bootstrap CI of the mean over problems."""
     if len(per_problem) == 0:
         return (float("nan"), float("nan"))
@@ -38,6 +40,7 @@ def percentile_ci(reps: np.ndarray, level: float = 0.95) -> tuple[float, float]:
 @dataclass(frozen=True)
 class PairedResult:
     """A paired comparison of two runs: delta, its confidence interval, one-sided p-values and the test used."""
+
     delta: float  # candidate - baseline (fraction, not points)
     ci: tuple[float, float]
     p_worse: float  # one-sided p-value for "candidate is worse"
@@ -47,7 +50,9 @@ class PairedResult:
     discordant: tuple[int, int] | None = None  # (baseline only correct, candidate only correct)
 
 
-def mcnemar_exact(base: np.ndarray, cand: np.ndarray, level: float = 0.95, b: int = DEFAULT_B, seed: int = 0) -> PairedResult:
+def mcnemar_exact(
+    base: np.ndarray, cand: np.ndarray, level: float = 0.95, b: int = DEFAULT_B, seed: int = 0
+) -> PairedResult:
     """Exact McNemar test on paired 0/1 outcomes; CI of the difference by paired bootstrap."""
     base, cand = np.asarray(base, dtype=int), np.asarray(cand, dtype=int)
     n01 = int(((base == 1) & (cand == 0)).sum())  # lost by the candidate
@@ -55,11 +60,20 @@ def mcnemar_exact(base: np.ndarray, cand: np.ndarray, level: float = 0.95, b: in
     m = n01 + n10
     p_worse = sum(comb(m, i) for i in range(n01, m + 1)) / 2**m  # exact binomial tails (1.0 when m == 0)
     p_better = sum(comb(m, i) for i in range(n10, m + 1)) / 2**m
-    return PairedResult(float((cand - base).mean()), ci(cand - base, level, b, seed), p_worse, p_better, "mcnemar-exact",
-                        len(base), (n01, n10))
+    return PairedResult(
+        float((cand - base).mean()),
+        ci(cand - base, level, b, seed),
+        p_worse,
+        p_better,
+        "mcnemar-exact",
+        len(base),
+        (n01, n10),
+    )
 
 
-def paired_bootstrap(base: np.ndarray, cand: np.ndarray, level: float = 0.95, b: int = 10_000, seed: int = 0) -> PairedResult:
+def paired_bootstrap(
+    base: np.ndarray, cand: np.ndarray, level: float = 0.95, b: int = 10_000, seed: int = 0
+) -> PairedResult:
     """Paired bootstrap over problems of per-problem mean correctness (avg@k): resample problems, keep pairs."""
     d = np.asarray(cand, dtype=float) - np.asarray(base, dtype=float)
     reps = bootstrap_means(d, b, seed)
@@ -67,5 +81,11 @@ def paired_bootstrap(base: np.ndarray, cand: np.ndarray, level: float = 0.95, b:
     centred = reps - d.mean()
     p_worse = float((centred <= d.mean()).mean())
     p_better = float((centred >= d.mean()).mean())
-    return PairedResult(float(d.mean()), percentile_ci(reps, level), max(p_worse, 1 / b), max(p_better, 1 / b),
-                        "paired-bootstrap", len(d))
+    return PairedResult(
+        float(d.mean()),
+        percentile_ci(reps, level),
+        max(p_worse, 1 / b),
+        max(p_better, 1 / b),
+        "paired-bootstrap",
+        len(d),
+    )

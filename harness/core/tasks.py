@@ -103,7 +103,9 @@ def read_bundled(entry_name: str, data_dir: Path | None = None) -> str:
     d = _data_dir(data_dir).resolve()
     man = _manifest(d)
     if entry_name not in man:
-        raise DataIntegrityError(f"{d / 'MANIFEST.json'}: no entry '{entry_name}' (known: {', '.join(sorted(man))})")
+        raise DataIntegrityError(
+            f"{d / 'MANIFEST.json'}: no entry '{entry_name}' (known: {', '.join(sorted(man))})"
+        )
     path = d / man[entry_name]["file"]
     if not path.is_file():
         raise DataIntegrityError(f"{path}: missing (listed in MANIFEST.json as '{entry_name}')")
@@ -143,7 +145,9 @@ def task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = N
         by_id = {r["id"]: r for r in rows}
         missing = [i for i in keep if i not in by_id]
         if missing:
-            raise DataIntegrityError(f"{ids_file or td.ids}: {len(missing)} ids not in {td.data} (first: {missing[0]})")
+            raise DataIntegrityError(
+                f"{ids_file or td.ids}: {len(missing)} ids not in {td.data} (first: {missing[0]})"
+            )
         rows = [by_id[i] for i in keep]
     return [{**r, "prompt": prompt_for(td.data, r["problem"])} for r in rows]
 

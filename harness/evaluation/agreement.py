@@ -19,14 +19,23 @@ from harness.scoring import Checker, reference_text
 from harness.scoring.pool import WorkerPool
 
 GRADED_DIR = Path(__file__).resolve().parents[2] / "tasks" / "graded_samples"
-FILES = ("processbench_math", "processbench_gsm8k", "qwen25math_math_cot", "gsm8k_openai_solutions", "reasoneval_mr_math",
-         "answer_styles", "mv_testsuite", "mv_testsuite_heldout")
+FILES = (
+    "processbench_math",
+    "processbench_gsm8k",
+    "qwen25math_math_cot",
+    "gsm8k_openai_solutions",
+    "reasoneval_mr_math",
+    "answer_styles",
+    "mv_testsuite",
+    "mv_testsuite_heldout",
+)
 STATBENCH, RAW_MV = "statbench", "raw math-verify"
 
 
 @dataclass
 class GraderScore:
     """One grader's agreement with the labels on one file: agreements, false positives/negatives, timeouts, time."""
+
     agree: int = 0
     fp: int = 0
     fn: int = 0
@@ -42,6 +51,7 @@ class GraderScore:
 @dataclass
 class FileReport:
     """Every grader's score on one labelled file, and the disagreements worth reading."""
+
     name: str
     n: int
     labelled_correct: int
@@ -50,7 +60,9 @@ class FileReport:
 
 
 def _raw_math_verify(rows: list[dict], workers: int, timeout: float, progress) -> list[tuple[bool, bool]]:
-    pool = WorkerPool("harness.scoring.equivalence.mv_raw", workers, timeout, warmup="harness.scoring.equivalence.warmup")
+    pool = WorkerPool(
+        "harness.scoring.equivalence.mv_raw", workers, timeout, warmup="harness.scoring.equivalence.warmup"
+    )
     try:
         outs = pool.map([(reference_text(r["reference"]), r["response"]) for r in rows], progress)
     finally:
@@ -89,12 +101,20 @@ def run_report(
                 mv.add(rv, row["label"])
                 mv.timeouts += r_to
                 if v.correct != row["label"]:
-                    rep.disagreements.append({
-                        "file": name, "id": row["id"], "label": row["label"], "statbench": v.correct,
-                        "raw_math_verify": rv, "status": v.status, "method": v.method,
-                        "extracted": v.extracted, "reference": reference_text(row["reference"]),
-                        "response_tail": row["response"][-300:],
-                    })
+                    rep.disagreements.append(
+                        {
+                            "file": name,
+                            "id": row["id"],
+                            "label": row["label"],
+                            "statbench": v.correct,
+                            "raw_math_verify": rv,
+                            "status": v.status,
+                            "method": v.method,
+                            "extracted": v.extracted,
+                            "reference": reference_text(row["reference"]),
+                            "response_tail": row["response"][-300:],
+                        }
+                    )
             for gname, fn in LM_EVAL_GRADERS.items():
                 t = time.perf_counter()
                 gs = rep.scores[gname] = GraderScore()
@@ -118,12 +138,18 @@ def to_markdown(reports: list[FileReport]) -> str:
     total = sum(r.n for r in reports)
     if total:
         cells = [f"{100 * sum(r.scores[g].agree for r in reports) / total:.1f}%" for g in graders]
-        lines.append(f"| **all** | {total} | {sum(r.labelled_correct for r in reports)} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| **all** | {total} | {sum(r.labelled_correct for r in reports)} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines)
 
 
-SHORT = {STATBENCH: "statbench", RAW_MV: "raw math-verify", "lm-eval minerva exact_match": "lm-eval minerva",
-         "lm-eval hendrycks is_equiv": "lm-eval hendrycks"}
+SHORT = {
+    STATBENCH: "statbench",
+    RAW_MV: "raw math-verify",
+    "lm-eval minerva exact_match": "lm-eval minerva",
+    "lm-eval hendrycks is_equiv": "lm-eval hendrycks",
+}
 
 
 def to_text(reports: list[FileReport]) -> str:
@@ -131,12 +157,23 @@ def to_text(reports: list[FileReport]) -> str:
     from harness.core.fileio import format_table
 
     graders = list(reports[0].scores) if reports else []
-    rows = [[r.name, str(r.n), *[f"{100 * s.agree / r.n:5.1f} ({s.fp}/{s.fn})" for s in r.scores.values()]] for r in reports]
+    rows = [
+        [r.name, str(r.n), *[f"{100 * s.agree / r.n:5.1f} ({s.fp}/{s.fn})" for s in r.scores.values()]]
+        for r in reports
+    ]
     total = sum(r.n for r in reports)
     if total:
-        rows.append(["all", str(total), *[
-            f"{100 * sum(r.scores[g].agree for r in reports) / total:5.1f} "
-            f"({sum(r.scores[g].fp for r in reports)}/{sum(r.scores[g].fn for r in reports)})" for g in graders]])
+        rows.append(
+            [
+                "all",
+                str(total),
+                *[
+                    f"{100 * sum(r.scores[g].agree for r in reports) / total:5.1f} "
+                    f"({sum(r.scores[g].fp for r in reports)}/{sum(r.scores[g].fn for r in reports)})"
+                    for g in graders
+                ],
+            ]
+        )
     return format_table(["file", "n", *[SHORT.get(g, g) for g in graders]], rows)
 
 
@@ -146,8 +183,11 @@ def write_outputs(reports: list[FileReport], out_dir: Path) -> dict[str, Path]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {
-        r.name: {"n": r.n, "labelled_correct": r.labelled_correct,
-                 "graders": {g: vars(s) for g, s in r.scores.items()}}
+        r.name: {
+            "n": r.n,
+            "labelled_correct": r.labelled_correct,
+            "graders": {g: vars(s) for g, s in r.scores.items()},
+        }
         for r in reports
     }
     paths = {

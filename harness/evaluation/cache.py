@@ -48,12 +48,39 @@ from harness.core.hashing import canonical_json
 
 CACHE_VERSION = 2
 MODEL_FILES = (
-    "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-    "chat_template.jinja", "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json",
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.model",
+    "added_tokens.json",
 )
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
-NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "lustre", "gpfs", "beegfs", "ceph", "glusterfs", "9p",
-              "fuse.sshfs", "fuse.glusterfs", "fuse.cephfs", "fuse.juicefs", "fuse.s3fs", "fuse.gcsfuse", "afs", "panfs"}
+NETWORK_FS = {
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "lustre",
+    "gpfs",
+    "beegfs",
+    "ceph",
+    "glusterfs",
+    "9p",
+    "fuse.sshfs",
+    "fuse.glusterfs",
+    "fuse.cephfs",
+    "fuse.juicefs",
+    "fuse.s3fs",
+    "fuse.gcsfuse",
+    "afs",
+    "panfs",
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +93,9 @@ class Generation:
     reasoning: str | None = None  # a server's reasoning_content; kept in the record, never graded
 
 
-def generation_key(fingerprint: str, prompt: str, params: dict, sample_idx: int, seed: int,
-                   producer: dict[str, Any]) -> str:
+def generation_key(
+    fingerprint: str, prompt: str, params: dict, sample_idx: int, seed: int, producer: dict[str, Any]
+) -> str:
     """The cache key of one sample: everything that decides what the sample is (see the module docstring)."""
     return hashlib.sha256(
         canonical_json([CACHE_VERSION, fingerprint, producer, prompt, params, sample_idx, seed]).encode()
@@ -118,11 +146,15 @@ def _connect(path: Path, wal: bool) -> sqlite3.Connection:
             db.execute("PRAGMA synchronous=NORMAL")
             for stmt in _SCHEMA:
                 db.execute(stmt)
-            if "reasoning" not in {r[1] for r in db.execute("PRAGMA table_info(generations)")}:  # a version-1 file
+            if "reasoning" not in {
+                r[1] for r in db.execute("PRAGMA table_info(generations)")
+            }:  # a version-1 file
                 db.execute("ALTER TABLE generations ADD COLUMN reasoning TEXT")
             return db
         except sqlite3.OperationalError as e:
-            transient = any(w in str(e) for w in ("locked", "busy", "duplicate column"))  # another process got there first
+            transient = any(
+                w in str(e) for w in ("locked", "busy", "duplicate column")
+            )  # another process got there first
             if not transient or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
@@ -157,8 +189,10 @@ class GenerationCache:
     def _select(db: sqlite3.Connection, keys: list[str], out: dict[str, Generation]) -> None:
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            q = ("SELECT key, response, tokens, finish_reason, reasoning FROM generations "
-                 f"WHERE key IN ({','.join('?' * len(chunk))})")
+            q = (
+                "SELECT key, response, tokens, finish_reason, reasoning FROM generations "
+                f"WHERE key IN ({','.join('?' * len(chunk))})"
+            )
             for key, resp, tok, fin, reasoning in db.execute(q, chunk):
                 out[key] = Generation(resp, tok, fin, reasoning)
 
@@ -185,17 +219,25 @@ class GenerationCache:
     def put_many(self, rows: Iterable[tuple[str, str, str, int, Generation]]) -> None:
         """Insert (key, fingerprint, task, sample_idx, generation) rows in one transaction."""
         now = time.time()
-        vals = [(k, fp, task, idx, g.text, g.tokens, g.finish_reason, now, g.reasoning) for k, fp, task, idx, g in rows]
+        vals = [
+            (k, fp, task, idx, g.text, g.tokens, g.finish_reason, now, g.reasoning)
+            for k, fp, task, idx, g in rows
+        ]
         if not vals:
             return
         with self.lock, self.db:
             self.db.execute("BEGIN")
-            self.db.executemany(f"INSERT OR REPLACE INTO generations ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?)", vals)
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO generations ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?)", vals
+            )
 
     def count(self, fingerprint: str | None = None) -> int:
         """Distinct cached generations (of one model fingerprint, or all)."""
-        q, args = ("SELECT key FROM generations", ()) if fingerprint is None else \
-            ("SELECT key FROM generations WHERE fingerprint=?", (fingerprint,))
+        q, args = (
+            ("SELECT key FROM generations", ())
+            if fingerprint is None
+            else ("SELECT key FROM generations WHERE fingerprint=?", (fingerprint,))
+        )
         with self.lock:
             keys = {r[0] for r in self.db.execute(q, args)}
         for p in self._others():
@@ -217,7 +259,9 @@ class GenerationCache:
                 main.execute("ATTACH DATABASE ? AS shard", (str(p),))
                 with main:
                     main.execute("BEGIN")
-                    n += main.execute(f"INSERT OR IGNORE INTO generations ({_COLS}) SELECT {_COLS} FROM shard.generations").rowcount
+                    n += main.execute(
+                        f"INSERT OR IGNORE INTO generations ({_COLS}) SELECT {_COLS} FROM shard.generations"
+                    ).rowcount
                 main.execute("DETACH DATABASE shard")
                 if p != self.write_path:
                     p.unlink()
@@ -230,7 +274,9 @@ class GenerationCache:
         st = path.stat()
         sig = f"{st.st_size}:{st.st_mtime_ns}"
         with self.lock:
-            row = self.db.execute("SELECT sig, sha256 FROM file_hashes WHERE path=?", (str(path.resolve()),)).fetchone()
+            row = self.db.execute(
+                "SELECT sig, sha256 FROM file_hashes WHERE path=?", (str(path.resolve()),)
+            ).fetchone()
         if row and row[0] == sig:
             return row[1]
         h = hashlib.sha256()
@@ -239,7 +285,9 @@ class GenerationCache:
                 h.update(block)
         digest = h.hexdigest()
         with self.lock, self.db:
-            self.db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?,?,?)", (str(path.resolve()), sig, digest))
+            self.db.execute(
+                "INSERT OR REPLACE INTO file_hashes VALUES (?,?,?)", (str(path.resolve()), sig, digest)
+            )
         return digest
 
     def close(self) -> None:
@@ -272,7 +320,9 @@ def model_files(model_dir: Path) -> list[Path]:
     if not model_dir.exists():
         raise ModelError(f"{model_dir}: model path does not exist")
     if not model_dir.is_dir():
-        raise ModelError(f"{model_dir}: model path is not a directory (give a Hugging Face-format checkpoint dir)")
+        raise ModelError(
+            f"{model_dir}: model path is not a directory (give a Hugging Face-format checkpoint dir)"
+        )
     if not (model_dir / "config.json").is_file():
         raise ModelError(f"{model_dir}: no config.json; not a Hugging Face-format checkpoint")
     weights = sorted(p for p in model_dir.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())

@@ -43,9 +43,11 @@ class GenerationFailed(RuntimeError):
         n = sum(len(v) for v in failures.values())
         per_task = ", ".join(f"{t}: {len(v)}" for t, v in failures.items())
         first = next(iter(failures.values()))[0]
-        super().__init__(f"{n} of {total} request(s) failed after retries ({per_task}); the other {total - n} are "
-                         f"cached and no run record was written; rerun to retry only the missing ones. "
-                         f"First error: {first}")
+        super().__init__(
+            f"{n} of {total} request(s) failed after retries ({per_task}); the other {total - n} are "
+            f"cached and no run record was written; rerun to retry only the missing ones. "
+            f"First error: {first}"
+        )
 
 
 class Committer:
@@ -115,6 +117,7 @@ class _Item:
 
 class StatbenchLM(LM):
     """The lm-eval ``LM`` statbench registers: generates through a backend and the generation cache."""
+
     def __init__(
         self,
         backend: Backend,
@@ -148,7 +151,9 @@ class StatbenchLM(LM):
     def chat_template(self, chat_template: bool | str = False) -> str | None:
         return self._template or ""
 
-    def apply_chat_template(self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+    def apply_chat_template(
+        self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
+    ) -> str:
         return self.backend.apply_chat_template(chat_history)
 
     def loglikelihood(self, requests, disable_tqdm: bool = False):
@@ -193,7 +198,9 @@ class StatbenchLM(LM):
             ]
             raise ContextOverflowError(
                 "prompt + generation budget exceed the model's context (refusing: a truncated prompt would be "
-                "scored silently):\n  " + "\n  ".join(lines) + "\nLower --max-gen-toks or use a longer-context model."
+                "scored silently):\n  "
+                + "\n  ".join(lines)
+                + "\nLower --max-gen-toks or use a longer-context model."
             )
 
     def _order(self, items: list[_Item]) -> list[list[int]]:
@@ -234,7 +241,9 @@ class StatbenchLM(LM):
                 it = items[i]
                 if it.key not in done:
                     by_key[it.key] = it
-                    pending.append(Request(it.key, it.prompt, it.params, seed_of(it.key), it.task, b if static else 0))
+                    pending.append(
+                        Request(it.key, it.prompt, it.params, seed_of(it.key), it.task, b if static else 0)
+                    )
         failures: dict[str, list[str]] = {}
         lock = threading.Lock()
         committer = Committer(self.cache, self.commit_every, self.commit_seconds)
@@ -272,7 +281,9 @@ class StatbenchLM(LM):
             raise GenerationFailed(failures, len(unique))
         missing = [k for k in by_key if k not in done]
         if missing:
-            raise RuntimeError(f"{self.backend.name} backend returned no result for {len(missing)} request(s)")
+            raise RuntimeError(
+                f"{self.backend.name} backend returned no result for {len(missing)} request(s)"
+            )
         for it in items:
             self.records[(it.task, it.doc_id, it.sample_idx)] = (it.prompt, done[it.key])
         return [done[it.key].text for it in items]

@@ -59,8 +59,10 @@ def _clock(s: float | None) -> str:
 def format_line(stats: GenStats) -> str:
     """One plain log line, e.g. ``generation 812/2000 (40.6%), 1234 tok/s, ETA 0:01:10, 2 failed``."""
     pct = 100.0 * stats.finished / stats.total if stats.total else 100.0
-    line = (f"generation {stats.finished}/{stats.total} ({pct:.1f}%), {stats.tokens_per_s:,.0f} tok/s, "
-            f"ETA {_clock(stats.eta_s)}")
+    line = (
+        f"generation {stats.finished}/{stats.total} ({pct:.1f}%), {stats.tokens_per_s:,.0f} tok/s, "
+        f"ETA {_clock(stats.eta_s)}"
+    )
     return line + (f", {stats.failed} failed" if stats.failed else "")
 
 

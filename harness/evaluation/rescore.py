@@ -36,8 +36,10 @@ class RescoreOutcome:
 def _from_run(run_dir: Path) -> tuple[ResolvedSpec | None, dict[str, list[SampleRow]], dict[str, dict]]:
     rec = read_run(run_dir)
     tasks = {t: list(iter_samples(run_dir, t)) for t in rec.results}
-    meta = {t: {"protocol": r.protocol, "primary_metric": r.metric, "metric_label": r.metric_label}
-            for t, r in rec.results.items()}
+    meta = {
+        t: {"protocol": r.protocol, "primary_metric": r.metric, "metric_label": r.metric_label}
+        for t, r in rec.results.items()
+    }
     return rec.spec, tasks, meta
 
 
@@ -61,15 +63,25 @@ def _from_lm_eval(source: Path) -> tuple[ResolvedSpec | None, dict[str, list[Sam
                 s = json.loads(line)
                 doc, resps = s["doc"], s["resps"]
             except (json.JSONDecodeError, KeyError, TypeError) as e:
-                raise SpecError(f"{path}:{i}: not an lm-eval sample line ({type(e).__name__}: {e}); nothing was written") from e
+                raise SpecError(
+                    f"{path}:{i}: not an lm-eval sample line ({type(e).__name__}: {e}); nothing was written"
+                ) from e
             ref = doc.get("answer", s.get("target"))
             if ref is None:
                 raise SpecError(f"{path}:{i}: sample has neither doc.answer nor target to grade against")
             responses = resps[0] if resps and isinstance(resps[0], list) else resps
             old = next((float(s[k]) for k in _OLD_METRICS if isinstance(s.get(k), int | float)), None)
             for j, response in enumerate(responses):
-                rows.append(SampleRow(id=doc.get("id", s.get("doc_id")), doc_id=s.get("doc_id", i - 1), sample=j,
-                                      response=response, reference=reference_text(ref), previous_doc_score=old))
+                rows.append(
+                    SampleRow(
+                        id=doc.get("id", s.get("doc_id")),
+                        doc_id=s.get("doc_id", i - 1),
+                        sample=j,
+                        response=response,
+                        reference=reference_text(ref),
+                        previous_doc_score=old,
+                    )
+                )
         tasks[task] = rows
     meta = {t: {"protocol": None, "primary_metric": "avg_at_k"} for t in tasks}
     return None, tasks, meta
@@ -79,7 +91,9 @@ def rescore(source: str, runs_dir: Path, workers: int | None = None) -> RescoreO
     """Re-grade ``source`` (a run or lm-eval samples) with the current checker into a new run record."""
     runs_dir = Path(runs_dir)
     src = Path(source)
-    if src.is_file() or (src.is_dir() and not (src / "spec.json").is_file() and any(src.rglob("samples_*.jsonl"))):
+    if src.is_file() or (
+        src.is_dir() and not (src / "spec.json").is_file() and any(src.rglob("samples_*.jsonl"))
+    ):
         src_spec, tasks, meta = _from_lm_eval(src)
         kind = "lm-eval"
     else:
@@ -98,9 +112,18 @@ def rescore(source: str, runs_dir: Path, workers: int | None = None) -> RescoreO
                 prev = r.correct
                 new_rows.append(_regraded(r, v))
                 if prev is not None and prev != v.correct:
-                    changes.append({"task": task, "id": r.id, "doc_id": r.doc_id, "sample": r.sample,
-                                    "before": prev, "after": v.correct, "extracted": v.extracted,
-                                    "reference": r.reference})
+                    changes.append(
+                        {
+                            "task": task,
+                            "id": r.id,
+                            "doc_id": r.doc_id,
+                            "sample": r.sample,
+                            "before": prev,
+                            "after": v.correct,
+                            "extracted": v.extracted,
+                            "reference": r.reference,
+                        }
+                    )
             res = task_result(task, new_rows, verdicts, meta[task])
             if kind == "lm-eval":
                 res = res.model_copy(update={"metric_label": "pass@1" if res.k == 1 else f"avg@{res.k}"})
@@ -109,22 +132,43 @@ def rescore(source: str, runs_dir: Path, workers: int | None = None) -> RescoreO
     finally:
         checker.close()
     spec = ResolvedSpec.model_validate(
-        {"kind": "rescore", "source": str(src.resolve()), "source_kind": kind,
-         "source_spec_hash": src_spec.spec_hash if src_spec else None,
-         "spec": src_spec.spec if src_spec else SourceSpec(),
-         "model_fingerprint": src_spec.model_fingerprint if src_spec else None, "versions": core_versions()},
-        context=STORED).with_hash()
+        {
+            "kind": "rescore",
+            "source": str(src.resolve()),
+            "source_kind": kind,
+            "source_spec_hash": src_spec.spec_hash if src_spec else None,
+            "spec": src_spec.spec if src_spec else SourceSpec(),
+            "model_fingerprint": src_spec.model_fingerprint if src_spec else None,
+            "versions": core_versions(),
+        },
+        context=STORED,
+    ).with_hash()
     model = spec.spec.model
     label = f"rescore-{(model and Path(model).name) or src.stem}"
-    run_dir = write_run(runs_dir, new_run_id(label, spec.spec_hash), spec, results, collect({"rescore_of": str(src)}),
-                        samples, {"changes.jsonl": "".join(json.dumps(c) + "\n" for c in changes)})
+    run_dir = write_run(
+        runs_dir,
+        new_run_id(label, spec.spec_hash),
+        spec,
+        results,
+        collect({"rescore_of": str(src)}),
+        samples,
+        {"changes.jsonl": "".join(json.dumps(c) + "\n" for c in changes)},
+    )
     return RescoreOutcome(run_dir, results, changes)
 
 
 def _regraded(row: SampleRow, v) -> SampleRow:
     """The row with the new verdict; ``previous_correct`` keeps the old one (None if it had none)."""
-    return SampleRow(**{**row.to_json(), "previous_correct": row.correct, "extracted": v.extracted, "correct": v.correct,
-                        "status": v.status, "method": v.method})
+    return SampleRow(
+        **{
+            **row.to_json(),
+            "previous_correct": row.correct,
+            "extracted": v.extracted,
+            "correct": v.correct,
+            "status": v.status,
+            "method": v.method,
+        }
+    )
 
 
 def _doc_changes(task: str, rows: list[SampleRow]) -> list[dict]:
@@ -137,6 +181,15 @@ def _doc_changes(task: str, rows: list[SampleRow]) -> list[dict]:
         old = rs[0].previous_doc_score
         new = sum(bool(r.correct) for r in rs) / len(rs)
         if old is not None and abs(old - new) > 1e-9:
-            out.append({"task": task, "id": rs[0].id, "doc_id": doc_id, "before": old, "after": new,
-                        "extracted": rs[0].extracted, "reference": rs[0].reference})
+            out.append(
+                {
+                    "task": task,
+                    "id": rs[0].id,
+                    "doc_id": doc_id,
+                    "before": old,
+                    "after": new,
+                    "extracted": rs[0].extracted,
+                    "reference": rs[0].reference,
+                }
+            )
     return out

@@ -43,7 +43,9 @@ def _fingerprint(spec: EvalSpec, cache: GenerationCache) -> str:
     if spec.backend == "openai":
         if spec.backend_args.get("model_path"):
             return model_fingerprint(Path(spec.backend_args["model_path"]), cache)
-        return endpoint_fingerprint(str(spec.backend_args.get("base_url", "http://localhost:8000/v1")), spec.model)
+        return endpoint_fingerprint(
+            str(spec.backend_args.get("base_url", "http://localhost:8000/v1")), spec.model
+        )
     return model_fingerprint(Path(spec.model), cache)
 
 
@@ -64,7 +66,10 @@ def _task_configs(resolved: ResolvedSpec, spec: EvalSpec) -> list[dict[str, Any]
         cfg = load_yaml(tasks_dir() / f"{spec.base_task(task)}.yaml", resolve_func=True)
         if task in spec.subsets:  # an id-list task (e.g. MATH^D) over a registered one
             cfg["task"] = task
-            cfg["dataset_kwargs"] = {"task": spec.base_task(task), "ids_file": str(Path(spec.subsets[task]["ids_file"]).resolve())}
+            cfg["dataset_kwargs"] = {
+                "task": spec.base_task(task),
+                "ids_file": str(Path(spec.subsets[task]["ids_file"]).resolve()),
+            }
         cfg.update({k: over[k] for k in ("repeats", "generation_kwargs", "filter_list")})
         cfg["metadata"] = {**cfg.get("metadata", {}), **over["metadata"]}
         cfgs.append(cfg)
@@ -81,14 +86,28 @@ def _samples(task: str, logged: list[dict], lm, meta: dict[str, Any]) -> tuple[l
         for i, response in enumerate(s["resps"][0]):
             prompt, gen = lm.records[(task, s["doc_id"], i)]
             if gen.text != response:
-                raise RuntimeError(f"{task} doc {s['doc_id']} sample {i}: lm-eval response differs from the generation record")
-            rows.append({"id": doc.get("id"), "doc_id": s["doc_id"], "sample": i, "prompt": prompt, "response": response,
-                         "reference": reference_text(doc["answer"]), "tokens": gen.tokens,
-                         "finish_reason": gen.finish_reason, "truncated": gen.finish_reason == "length",
-                         **({"reasoning": gen.reasoning} if gen.reasoning else {})})  # a server's reasoning_content, not graded
+                raise RuntimeError(
+                    f"{task} doc {s['doc_id']} sample {i}: lm-eval response differs from the generation record"
+                )
+            rows.append(
+                {
+                    "id": doc.get("id"),
+                    "doc_id": s["doc_id"],
+                    "sample": i,
+                    "prompt": prompt,
+                    "response": response,
+                    "reference": reference_text(doc["answer"]),
+                    "tokens": gen.tokens,
+                    "finish_reason": gen.finish_reason,
+                    "truncated": gen.finish_reason == "length",
+                    **({"reasoning": gen.reasoning} if gen.reasoning else {}),
+                }
+            )  # a server's reasoning_content, not graded
     verdicts = default_checker().grade_many([(r["response"], r["reference"]) for r in rows])
-    graded = [SampleRow(**r, extracted=v.extracted, correct=v.correct, status=v.status, method=v.method)
-              for r, v in zip(rows, verdicts, strict=True)]
+    graded = [
+        SampleRow(**r, extracted=v.extracted, correct=v.correct, status=v.status, method=v.method)
+        for r, v in zip(rows, verdicts, strict=True)
+    ]
     return graded, task_result(task, graded, verdicts, meta)
 
 
@@ -129,7 +148,8 @@ def run_eval(
     spec: EvalSpec,
     runs_dir: Path,
     force: bool = False,
-    progress: Callable[[dict[str, int]], Callable[..., None]] | None = None,  # see harness.evaluation.progress
+    progress: Callable[[dict[str, int]], Callable[..., None]]
+    | None = None,  # see harness.evaluation.progress
     log: Callable[[str], None] = lambda _: None,
 ) -> EvalOutcome:
     """Evaluate ``spec`` (or return the finished run with the same spec hash) and record the run in ``runs_dir``."""
@@ -153,18 +173,35 @@ def run_eval(
     backend = make_backend(spec.backend, spec.model, dict(spec.backend_args))
     use_chat = resolved.chat_template is not None and resolved.chat_template.mode == "on"
     served = spec.backend == "openai" and not spec.backend_args.get("model_path")  # weights not hashed
-    cache_fp = served_fingerprint(spec.model) if served else resolved.model_fingerprint  # not tied to the URL list
-    lm = StatbenchLM(backend, cache, cache_fp, spec.seed, spec.batch_size, spec.model,
-                     chat_template_text(Path(spec.model)) if use_chat else None, progress)
+    cache_fp = (
+        served_fingerprint(spec.model) if served else resolved.model_fingerprint
+    )  # not tied to the URL list
+    lm = StatbenchLM(
+        backend,
+        cache,
+        cache_fp,
+        spec.seed,
+        spec.batch_size,
+        spec.model,
+        chat_template_text(Path(spec.model)) if use_chat else None,
+        progress,
+    )
     from lm_eval.tasks import TaskManager
 
     try:
         out = lm_eval.simple_evaluate(
-            model=lm, tasks=_task_configs(resolved, spec),
+            model=lm,
+            tasks=_task_configs(resolved, spec),
             task_manager=TaskManager(include_path=str(tasks_dir()), include_defaults=False),
-            limit=spec.limit, log_samples=True, apply_chat_template=use_chat, fewshot_as_multiturn=use_chat,
-            random_seed=spec.seed, numpy_random_seed=spec.seed, torch_random_seed=spec.seed,
-            fewshot_random_seed=spec.seed, verbosity="ERROR",
+            limit=spec.limit,
+            log_samples=True,
+            apply_chat_template=use_chat,
+            fewshot_as_multiturn=use_chat,
+            random_seed=spec.seed,
+            numpy_random_seed=spec.seed,
+            torch_random_seed=spec.seed,
+            fewshot_random_seed=spec.seed,
+            verbosity="ERROR",
         )
     finally:
         backend.close()
@@ -173,18 +210,31 @@ def run_eval(
         rows, res = _samples(task, out["samples"][task], lm, resolved.tasks[task]["metadata"])
         _cross_check(task, res, out["results"][task])
         samples[task], results[task] = rows, res
-    prov = provenance.collect({
-        "checker": resolved.versions["checker"], "model_fingerprint": resolved.model_fingerprint,
-        "chat_template_sha256": resolved.chat_template.sha256 if resolved.chat_template else None,
-        "task_files_sha256": _task_file_hashes([spec.base_task(t) for t in spec.tasks]),
-        "generation": {"generated": lm.generated, "from_cache": lm.reused, "cache": str(cache.path),
-                       # what produced the samples (part of every cache key); a served model's weights are not hashed
-                       "backend": lm.producer,
-                       "weights_hashed": not served},
-        "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
-    })
-    run_dir = write_run(runs_dir, new_run_id(Path(spec.model).name or spec.model, resolved.spec_hash),
-                        resolved, results, prov, samples)
+    prov = provenance.collect(
+        {
+            "checker": resolved.versions["checker"],
+            "model_fingerprint": resolved.model_fingerprint,
+            "chat_template_sha256": resolved.chat_template.sha256 if resolved.chat_template else None,
+            "task_files_sha256": _task_file_hashes([spec.base_task(t) for t in spec.tasks]),
+            "generation": {
+                "generated": lm.generated,
+                "from_cache": lm.reused,
+                "cache": str(cache.path),
+                # what produced the samples (part of every cache key); a served model's weights are not hashed
+                "backend": lm.producer,
+                "weights_hashed": not served,
+            },
+            "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
+        }
+    )
+    run_dir = write_run(
+        runs_dir,
+        new_run_id(Path(spec.model).name or spec.model, resolved.spec_hash),
+        resolved,
+        results,
+        prov,
+        samples,
+    )
     return EvalOutcome(run_dir, results, False, lm.generated, lm.reused, time.perf_counter() - t0)
 
 

@@ -80,14 +80,21 @@ def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> 
     bases = [spec.base_task(t) for t in spec.tasks]
     data = {TASKS[t].data: hashes[TASKS[t].data] for t in bases}
     data.update({TASKS[t].ids: hashes[TASKS[t].ids] for t in bases if TASKS[t].ids})
-    data.update({f"subset:{n}": hashlib.sha256(Path(s["ids_file"]).read_bytes()).hexdigest()
-                 for n, s in spec.subsets.items() if n in spec.tasks})
+    data.update(
+        {
+            f"subset:{n}": hashlib.sha256(Path(s["ids_file"]).read_bytes()).hexdigest()
+            for n, s in spec.subsets.items()
+            if n in spec.tasks
+        }
+    )
     return ResolvedSpec(
         kind="eval",
         spec=spec,
         model_fingerprint=fingerprint,
-        chat_template={"mode": template_mode,
-                       "sha256": hashlib.sha256(template.encode()).hexdigest() if (use_chat and template) else None},
+        chat_template={
+            "mode": template_mode,
+            "sha256": hashlib.sha256(template.encode()).hexdigest() if (use_chat and template) else None,
+        },
         tasks={t: task_generation(spec, t) for t in spec.tasks},
         data_sha256=data,
         prompt_version=PROMPT_VERSION,

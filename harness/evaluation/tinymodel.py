@@ -38,8 +38,14 @@ def _corpus(seed: int, n_arith: int = 3000, n_problems: int = 400) -> list[str]:
     return lines
 
 
-def build_tiny_model(out_dir: Path, seed: int = 0, vocab_size: int = 2048, hidden_size: int = 128,
-                     layers: int = 2, max_positions: int = 2048) -> Path:
+def build_tiny_model(
+    out_dir: Path,
+    seed: int = 0,
+    vocab_size: int = 2048,
+    hidden_size: int = 128,
+    layers: int = 2,
+    max_positions: int = 2048,
+) -> Path:
     """Write a tiny causal LM (config, safetensors weights, tokenizer, chat template) to ``out_dir``."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -51,12 +57,17 @@ def build_tiny_model(out_dir: Path, seed: int = 0, vocab_size: int = 2048, hidde
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator(_corpus(seed), trainer=trainer)
     hf_tok = PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|pad|>", bos_token=None,
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|pad|>",
+        bos_token=None,
         model_max_length=max_positions,
     )
     hf_tok.chat_template = CHAT_TEMPLATE
@@ -65,16 +76,33 @@ def build_tiny_model(out_dir: Path, seed: int = 0, vocab_size: int = 2048, hidde
     torch.manual_seed(seed)
     eos, pad = hf_tok.convert_tokens_to_ids("<|im_end|>"), hf_tok.convert_tokens_to_ids("<|pad|>")
     cfg = Qwen2Config(
-        vocab_size=len(hf_tok), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
-        num_hidden_layers=layers, num_attention_heads=hidden_size // 64, num_key_value_heads=1,
-        max_position_embeddings=max_positions, tie_word_embeddings=True, eos_token_id=eos, pad_token_id=pad,
+        vocab_size=len(hf_tok),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden_size // 64,
+        num_key_value_heads=1,
+        max_position_embeddings=max_positions,
+        tie_word_embeddings=True,
+        eos_token_id=eos,
+        pad_token_id=pad,
         bos_token_id=None,
     )
     model = Qwen2ForCausalLM(cfg)
     model.generation_config = GenerationConfig(eos_token_id=eos, pad_token_id=pad)
     model.save_pretrained(out_dir)
     (out_dir / "statbench_tiny.json").write_text(
-        json.dumps({"builder": "harness.tinymodel.build_tiny_model", "seed": seed, "vocab_size": len(hf_tok),
-                    "hidden_size": hidden_size, "layers": layers, "max_positions": max_positions}, indent=2) + "\n"
+        json.dumps(
+            {
+                "builder": "harness.tinymodel.build_tiny_model",
+                "seed": seed,
+                "vocab_size": len(hf_tok),
+                "hidden_size": hidden_size,
+                "layers": layers,
+                "max_positions": max_positions,
+            },
+            indent=2,
+        )
+        + "\n"
     )
     return out_dir

@@ -50,8 +50,10 @@ class Job:
 
     def command(self) -> list[str]:
         """The statbench command line: ``argv`` plus ``--spec FILE`` and ``--result-file FILE``."""
-        extra = [*(["--spec", self.spec_file] if self.spec_file else []),
-                 *(["--result-file", self.result_file] if self.result_file else [])]
+        extra = [
+            *(["--spec", self.spec_file] if self.spec_file else []),
+            *(["--result-file", self.result_file] if self.result_file else []),
+        ]
         return [*self.argv, *extra]
 
     def write_spec(self) -> None:
@@ -100,7 +102,9 @@ class JobResult:
         return (self.log_tail.strip().splitlines() or ["?"])[-1][:90]
 
 
-def finish(job: Job, code: int, log: str, device: str | None, started: float, extra: dict[str, Any] | None = None) -> JobResult:
+def finish(
+    job: Job, code: int, log: str, device: str | None, started: float, extra: dict[str, Any] | None = None
+) -> JobResult:
     """The JobResult of a finished process: ok only if it exited 0 and (when it has one) its result file says ok."""
     outcome = job.read_outcome()
     ok = code == 0 and (outcome.ok if outcome else not job.result_file)
@@ -111,6 +115,7 @@ def finish(job: Job, code: int, log: str, device: str | None, started: float, ex
 
 class Executor(Protocol):
     """Runs a list of jobs and returns one JobResult per job, in order."""
+
     name: str
 
     def run(self, jobs: list[Job]) -> list[JobResult]: ...
@@ -118,7 +123,10 @@ class Executor(Protocol):
 
 EXECUTORS: dict[str, tuple[str, str]] = {  # name -> (module:class, what it is); ``statbench ls executors``
     "local": ("harness.executors.local:LocalExecutor", "subprocesses on this machine, one per job"),
-    "docker": ("harness.executors.docker:DockerExecutor", "one container per job (Docker SDK), GPUs pinned per job"),
+    "docker": (
+        "harness.executors.docker:DockerExecutor",
+        "one container per job (Docker SDK), GPUs pinned per job",
+    ),
     "ray": ("harness.executors.ray:RayExecutor", "Ray tasks on a cluster (or a local one)"),
 }
 

@@ -53,7 +53,11 @@ def engine_error(need_buildx: bool = True) -> str | None:
     except subprocess.TimeoutExpired:
         return "the Docker engine did not answer within 20 s"
     if info.returncode != 0:
-        return "no Docker engine is reachable (`docker info` failed: " + (info.stderr.strip().splitlines() or ["?"])[-1][:120] + ")"
+        return (
+            "no Docker engine is reachable (`docker info` failed: "
+            + (info.stderr.strip().splitlines() or ["?"])[-1][:120]
+            + ")"
+        )
     if need_buildx and _docker("buildx", "version").returncode != 0:
         return "docker buildx is not installed (the BuildKit plugin builds the multi-target image)"
     return None
@@ -70,10 +74,24 @@ def build_command(target: str, tags: list[str], push: bool = False) -> list[str]
     """The ``docker buildx build`` argv for one target, labelled with the git sha and the lock's sha256."""
     from harness.records.provenance import git_sha, statbench_version
 
-    return ["docker", "buildx", "build", "--file", str(DOCKERFILE), "--target", target,
-            *[x for t in tags for x in ("--tag", t)],
-            "--build-arg", f"GIT_SHA={git_sha() or 'unknown'}", "--build-arg", f"LOCK_SHA256={lock_sha256()}",
-            "--build-arg", f"VERSION={statbench_version()}", "--push" if push else "--load", str(ROOT)]
+    return [
+        "docker",
+        "buildx",
+        "build",
+        "--file",
+        str(DOCKERFILE),
+        "--target",
+        target,
+        *[x for t in tags for x in ("--tag", t)],
+        "--build-arg",
+        f"GIT_SHA={git_sha() or 'unknown'}",
+        "--build-arg",
+        f"LOCK_SHA256={lock_sha256()}",
+        "--build-arg",
+        f"VERSION={statbench_version()}",
+        "--push" if push else "--load",
+        str(ROOT),
+    ]
 
 
 def build(target: str, tags: list[str], push: bool = False) -> int:
@@ -82,8 +100,10 @@ def build(target: str, tags: list[str], push: bool = False) -> int:
     if reason:
         raise ContainerError(f"cannot build: {reason}")
     if base_image().endswith(PLACEHOLDER):
-        raise ContainerError(f"{DOCKERFILE}: the CUDA base is not pinned yet (placeholder digest); run "
-                             "`statbench containers pin-base` on a machine that can reach the registry")
+        raise ContainerError(
+            f"{DOCKERFILE}: the CUDA base is not pinned yet (placeholder digest); run "
+            "`statbench containers pin-base` on a machine that can reach the registry"
+        )
     return subprocess.run(build_command(target, tags, push)).returncode
 
 
@@ -92,8 +112,13 @@ def images() -> list[str]:
     reason = engine_error(need_buildx=False)
     if reason:
         raise ContainerError(f"cannot list images: {reason}")
-    out = _docker("images", "--filter", "label=org.opencontainers.image.title=statbench",
-                  "--format", "{{.Repository}}:{{.Tag}}  {{.ID}}  {{.CreatedSince}}  {{.Size}}")
+    out = _docker(
+        "images",
+        "--filter",
+        "label=org.opencontainers.image.title=statbench",
+        "--format",
+        "{{.Repository}}:{{.Tag}}  {{.ID}}  {{.CreatedSince}}  {{.Size}}",
+    )
     return [line for line in out.stdout.splitlines() if line.strip()]
 
 
@@ -101,7 +126,9 @@ def pin_base(tag: str | None = None) -> str:
     """Resolve the base tag to its manifest digest (needs registry access) and write it into the Dockerfile."""
     ref = tag or base_image().split("@")[0]
     if not shutil.which("docker") or _docker("buildx", "version").returncode != 0:
-        raise ContainerError("cannot resolve the digest: docker buildx is not installed (it reads the registry)")
+        raise ContainerError(
+            "cannot resolve the digest: docker buildx is not installed (it reads the registry)"
+        )
     out = _docker("buildx", "imagetools", "inspect", ref, "--format", "{{json .Manifest}}", timeout=120)
     if out.returncode != 0:
         raise ContainerError(f"cannot resolve {ref}: {(out.stderr.strip().splitlines() or ['?'])[-1][:160]}")
@@ -118,8 +145,10 @@ def doctor() -> list[tuple[str, bool, str]]:
 
     from harness.records.provenance import package_version, statbench_version
 
-    checks: list[tuple[str, bool, str]] = [("python", sys.version_info[:2] == (3, 11), sys.version.split()[0]),
-                                           ("statbench", True, statbench_version())]
+    checks: list[tuple[str, bool, str]] = [
+        ("python", sys.version_info[:2] == (3, 11), sys.version.split()[0]),
+        ("statbench", True, statbench_version()),
+    ]
     for pkg in ("torch", "transformers", "trl", "lm-eval", "math-verify", "vllm", "ray"):
         v = package_version(pkg)
         checks.append((pkg, v is not None or pkg in ("vllm", "ray"), v or "not installed"))
@@ -127,22 +156,36 @@ def doctor() -> list[tuple[str, bool, str]]:
         import torch
 
         cuda = torch.cuda.is_available()
-        names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) if cuda else "none"
-        checks.append(("cuda", True, f"available={cuda} torch.version.cuda={torch.version.cuda} devices={names}"))
+        names = (
+            ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+            if cuda
+            else "none"
+        )
+        checks.append(
+            ("cuda", True, f"available={cuda} torch.version.cuda={torch.version.cuda} devices={names}")
+        )
     except ImportError:
         checks.append(("cuda", False, "torch is not importable"))
     from harness.scoring import Checker, checker_version
 
     c = Checker(workers=1, timeout=3.0)
     try:
-        v = c.grade_many([("so \\boxed{27}", 27.0), ("\\boxed{(x+1)^2}", "x^2+2x+1"), ("\\boxed{10^{10^{10}}}", "5")])
+        v = c.grade_many(
+            [("so \\boxed{27}", 27.0), ("\\boxed{(x+1)^2}", "x^2+2x+1"), ("\\boxed{10^{10^{10}}}", "5")]
+        )
     finally:
         c.close()
     ok = [x.correct for x in v] == [True, True, False] and v[2].status == "timeout"
     checks.append(("checker", ok, f"{checker_version()}; statuses {[x.status for x in v]}"))
     checks.append(_pins_check(os.environ.get("STATBENCH_LOCK_SHA256")))
     if os.environ.get("STATBENCH_IMAGE_DIGEST") or os.environ.get("STATBENCH_LOCK_SHA256"):
-        checks.append(("image", True, f"digest={os.environ.get('STATBENCH_IMAGE_DIGEST')} git={os.environ.get('STATBENCH_GIT_SHA')}"))
+        checks.append(
+            (
+                "image",
+                True,
+                f"digest={os.environ.get('STATBENCH_IMAGE_DIGEST')} git={os.environ.get('STATBENCH_GIT_SHA')}",
+            )
+        )
     return checks
 
 
@@ -176,4 +219,7 @@ def read_pins(path: Path) -> dict[str, str]:
 
 def summary(checks: list[tuple[str, bool, str]]) -> dict[str, Any]:
     """The doctor's checks as a JSON-ready mapping (name -> ok, detail) with an overall ok."""
-    return {"ok": all(ok for _, ok, _ in checks), "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]}
+    return {
+        "ok": all(ok for _, ok, _ in checks),
+        "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks],
+    }

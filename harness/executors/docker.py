@@ -21,12 +21,18 @@ from typing import Any
 
 from harness.executors import ExecutorError, Job, JobResult, finish
 
-DEFAULT_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "STATBENCH_GRADER_WORKERS", "STATBENCH_GRADER_TIMEOUT")
+DEFAULT_ENV = (
+    "HF_HUB_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "STATBENCH_GRADER_WORKERS",
+    "STATBENCH_GRADER_TIMEOUT",
+)
 
 
 @dataclass
 class ContainerSpec:
     """How one job's container is started: image, command, mounts, environment and GPUs."""
+
     image: str
     command: list[str]
     gpus: int = 0
@@ -54,13 +60,18 @@ class ContainerSpec:
         from docker.types import DeviceRequest
 
         kw: dict[str, Any] = {
-            "image": self.image, "command": self.command, "detach": True,
+            "image": self.image,
+            "command": self.command,
+            "detach": True,
             "volumes": {h: {"bind": c, "mode": m} for h, c, m in self.mounts},
             "environment": dict(self.env),
         }
         if self.device_ids or self.gpus:
-            kw["device_requests"] = [DeviceRequest(device_ids=self.device_ids, capabilities=[["gpu"]])] if self.device_ids \
+            kw["device_requests"] = (
+                [DeviceRequest(device_ids=self.device_ids, capabilities=[["gpu"]])]
+                if self.device_ids
                 else [DeviceRequest(count=self.gpus, capabilities=[["gpu"]])]
+            )
         if self.user:
             kw["user"] = self.user
         return kw
@@ -72,9 +83,17 @@ class DockerExecutor:
 
     name = "docker"
 
-    def __init__(self, image: str = "statbench-eval:latest", env_allow: list[str] | tuple[str, ...] = (),
-                 hf_cache: str | None = None, user: str | None = None, timeout: float | None = None,
-                 num_gpus: int | None = None, client: Any = None, **_: Any):
+    def __init__(
+        self,
+        image: str = "statbench-eval:latest",
+        env_allow: list[str] | tuple[str, ...] = (),
+        hf_cache: str | None = None,
+        user: str | None = None,
+        timeout: float | None = None,
+        num_gpus: int | None = None,
+        client: Any = None,
+        **_: Any,
+    ):
         self.image, self.timeout = image, timeout
         self.user = user or f"{os.getuid()}:{os.getgid()}"  # files in the runs dir stay the caller's
         self.env_allow = tuple(dict.fromkeys((*DEFAULT_ENV, *env_allow)))
@@ -85,7 +104,10 @@ class DockerExecutor:
         self._digest: str | None = None
 
     def spec(self, job: Job, digest: str | None = None, device_ids: list[str] | None = None) -> ContainerSpec:
-        mounts = [(str(Path(p).resolve()), str(Path(p).resolve()), "rw" if p in job.writable else "ro") for p in job.mounts]
+        mounts = [
+            (str(Path(p).resolve()), str(Path(p).resolve()), "rw" if p in job.writable else "ro")
+            for p in job.mounts
+        ]
         if self.hf_cache:
             mounts.append((self.hf_cache, "/home/statbench/.cache/huggingface", "rw"))
         env = {k: os.environ[k] for k in self.env_allow if k in os.environ}
@@ -99,13 +121,17 @@ class DockerExecutor:
             try:
                 import docker
             except ImportError as e:
-                raise ExecutorError("the docker executor needs the Docker SDK: pip install -e '.[cluster]'") from e
+                raise ExecutorError(
+                    "the docker executor needs the Docker SDK: pip install -e '.[cluster]'"
+                ) from e
             try:
                 self._client = docker.from_env()
                 self._client.ping()
             except Exception as e:  # noqa: BLE001 - DockerException, connection errors: one sentence
                 reason = str(e).split("\n")[0][:160]
-                raise ExecutorError(f"no Docker engine reachable ({reason}); start Docker or use --executor local") from None
+                raise ExecutorError(
+                    f"no Docker engine reachable ({reason}); start Docker or use --executor local"
+                ) from None
         return self._client
 
     def image_digest(self) -> str:
@@ -114,8 +140,10 @@ class DockerExecutor:
             try:
                 img = client.images.get(self.image)
             except Exception as e:  # noqa: BLE001 - ImageNotFound, APIError
-                raise ExecutorError(f"image {self.image} is not available ({type(e).__name__}); build it with "
-                                    "`statbench containers build` or pass --image") from None
+                raise ExecutorError(
+                    f"image {self.image} is not available ({type(e).__name__}); build it with "
+                    "`statbench containers build` or pass --image"
+                ) from None
             self._digest = (img.attrs.get("RepoDigests") or [img.id])[0]
         return self._digest
 
@@ -126,7 +154,9 @@ class DockerExecutor:
         try:
             container = self.client().containers.run(**spec.sdk_kwargs())
         except Exception as e:  # noqa: BLE001 - a job the engine refused is a failed job, not a failed run
-            return JobResult(job, False, -1, f"docker refused the job: {type(e).__name__}: {e}", None, t0, time.time())
+            return JobResult(
+                job, False, -1, f"docker refused the job: {type(e).__name__}: {e}", None, t0, time.time()
+            )
         try:
             code = container.wait(timeout=self.timeout).get("StatusCode", 1)
             logs = container.logs().decode(errors="replace")
@@ -134,7 +164,9 @@ class DockerExecutor:
             code, logs = 124, f"container did not finish: {type(e).__name__}: {e}"
         finally:
             container.remove(force=True)
-        return finish(job, code, logs, ",".join(device_ids) if device_ids else None, t0, {"image": self.image_digest()})
+        return finish(
+            job, code, logs, ",".join(device_ids) if device_ids else None, t0, {"image": self.image_digest()}
+        )
 
     def run(self, jobs: list[Job]) -> list[JobResult]:
         self.image_digest()  # fail fast: no engine, no image
@@ -142,8 +174,10 @@ class DockerExecutor:
             return [self._run_one(j, None) for j in jobs]
         too_big = [j.name for j in jobs if j.gpus > self.num_gpus]
         if too_big:
-            raise ExecutorError(f"{len(too_big)} job(s) ask for more GPUs than this host has ({self.num_gpus}): "
-                                f"{', '.join(too_big[:3])}")
+            raise ExecutorError(
+                f"{len(too_big)} job(s) ask for more GPUs than this host has ({self.num_gpus}): "
+                f"{', '.join(too_big[:3])}"
+            )
         free = [str(i) for i in range(self.num_gpus)]
         cond = threading.Condition()
 

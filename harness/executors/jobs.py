@@ -31,19 +31,38 @@ def eval_jobs(specs: list[EvalSpec], runs_dir: Path, force: bool = False, gpus: 
 
 def report(results: list[JobResult]) -> list[list[str]]:
     """Table rows: job, status, device, run id (or why it failed)."""
-    return [[r.job.name, "ok" if r.ok else f"FAILED ({r.returncode})", r.device or "-", r.reason()] for r in results]
+    return [
+        [r.job.name, "ok" if r.ok else f"FAILED ({r.returncode})", r.device or "-", r.reason()]
+        for r in results
+    ]
 
 
-def stage_job(stage, experiment: Path, workdir: Path, gpus: int | None = None, mounts: tuple[str, ...] = ()) -> Job:
+def stage_job(
+    stage, experiment: Path, workdir: Path, gpus: int | None = None, mounts: tuple[str, ...] = ()
+) -> Job:
     """One pipeline stage as ``statbench run EXPERIMENT --workdir WD --only STAGE --result-file F`` (its deps are done)."""
     exp, wd = str(Path(experiment).resolve()), str(Path(workdir).resolve())
     files = str(Path(wd) / JOBS_DIR / stage.name.replace("/", "--"))
-    return Job(stage.name, ("run", exp, "--workdir", wd, "--only", stage.name), stage.gpus if gpus is None else gpus,
-               tuple(dict.fromkeys((str(Path(exp).parent), wd, *mounts))), (wd,), files)
+    return Job(
+        stage.name,
+        ("run", exp, "--workdir", wd, "--only", stage.name),
+        stage.gpus if gpus is None else gpus,
+        tuple(dict.fromkeys((str(Path(exp).parent), wd, *mounts))),
+        (wd,),
+        files,
+    )
 
 
-def run_pipeline(pipe, executor, experiment: Path, workdir: Path, start: str | None = None, gpus: int | None = None,
-                 mounts: tuple[str, ...] = (), log=print) -> list[JobResult]:
+def run_pipeline(
+    pipe,
+    executor,
+    experiment: Path,
+    workdir: Path,
+    start: str | None = None,
+    gpus: int | None = None,
+    mounts: tuple[str, ...] = (),
+    log=print,
+) -> list[JobResult]:
     """Run what is left of a pipeline wave by wave, each wave's stages side by side as jobs. A failed stage
     skips only what depends on it; everything else still runs (its outputs are kept for the rerun)."""
     results: list[JobResult] = []
@@ -54,18 +73,26 @@ def run_pipeline(pipe, executor, experiment: Path, workdir: Path, start: str | N
         blocked |= {s.name for s in wave if s not in ready}
         if not ready:
             continue
-        log(f"wave {i}/{len(waves)}: {len(ready)} stage(s) on the {executor.name} executor: "
-            + ", ".join(s.name for s in ready[:6]) + (" ..." if len(ready) > 6 else ""))
+        log(
+            f"wave {i}/{len(waves)}: {len(ready)} stage(s) on the {executor.name} executor: "
+            + ", ".join(s.name for s in ready[:6])
+            + (" ..." if len(ready) > 6 else "")
+        )
         for r in executor.run([stage_job(s, experiment, workdir, gpus, mounts) for s in ready]):
             results.append(r)
-            log(f"    {r.job.name:<36} {'done' if r.ok else f'FAILED (exit {r.returncode})'}"
-                + (f"  [CUDA_VISIBLE_DEVICES={r.device}]" if r.device else "") + f"  {r.ended - r.started:.0f}s")
+            log(
+                f"    {r.job.name:<36} {'done' if r.ok else f'FAILED (exit {r.returncode})'}"
+                + (f"  [CUDA_VISIBLE_DEVICES={r.device}]" if r.device else "")
+                + f"  {r.ended - r.started:.0f}s"
+            )
             if not r.ok:
                 blocked.add(r.job.name)
     if blocked:
         failed = {r.job.name for r in results if not r.ok}
         skipped = sorted(blocked - failed)
         if skipped:
-            log(f"skipped {len(skipped)} stage(s) downstream of a failure: {', '.join(skipped[:6])}"
-                + (" ..." if len(skipped) > 6 else ""))
+            log(
+                f"skipped {len(skipped)} stage(s) downstream of a failure: {', '.join(skipped[:6])}"
+                + (" ..." if len(skipped) > 6 else "")
+            )
     return results

@@ -17,8 +17,13 @@ def run_subprocess(job: Job, env: dict[str, str] | None = None, timeout: float |
     proc_env = {**os.environ, **(env or {})}
     job.write_spec()
     try:
-        p = subprocess.run([sys.executable, "-m", "harness", *job.command()], capture_output=True, text=True,
-                           env=proc_env, timeout=timeout)
+        p = subprocess.run(
+            [sys.executable, "-m", "harness", *job.command()],
+            capture_output=True,
+            text=True,
+            env=proc_env,
+            timeout=timeout,
+        )
         code, out = p.returncode, (p.stdout + p.stderr)
     except subprocess.TimeoutExpired as e:
         err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")

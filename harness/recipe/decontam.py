@@ -76,5 +76,11 @@ def decontaminate(rows: list[dict[str, Any]], n: int = N) -> tuple[list[dict[str
             hits.append({"id": r.get("question_id", r.get("id")), "benchmark": hit[0], "kind": hit[1]})
     by = Counter(f"{h['benchmark']} ({h['kind']})" for h in hits)
     unique_q = len({h["id"] for h in hits})
-    return kept, {"ngram": n, "rows_in": len(rows), "rows_dropped": len(hits), "questions_dropped": unique_q,
-                  "by_benchmark": dict(sorted(by.items())), "dropped_ids": sorted({str(h["id"]) for h in hits})}
+    return kept, {
+        "ngram": n,
+        "rows_in": len(rows),
+        "rows_dropped": len(hits),
+        "questions_dropped": unique_q,
+        "by_benchmark": dict(sorted(by.items())),
+        "dropped_ids": sorted({str(h["id"]) for h in hits}),
+    }

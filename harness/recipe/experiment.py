@@ -31,9 +31,12 @@ class _Strict(BaseModel):
 
 class StudentSpec(_Strict):
     """``student:``: the model being trained and how to run it."""
+
     model: str  # checkpoint directory (or a hub id already in the local HF cache, on GPU machines)
     name: str | None = None  # label used in runs and boards (default: the directory name)
-    build_tiny_seed: int | None = None  # build the local tiny model at `model` if it is missing (CPU examples)
+    build_tiny_seed: int | None = (
+        None  # build the local tiny model at `model` if it is missing (CPU examples)
+    )
     backend: Literal["hf", "vllm"] = "hf"
     backend_args: dict[str, Any] = {}
     chat_template: Literal["auto", "on", "off"] = "auto"
@@ -42,7 +45,10 @@ class StudentSpec(_Strict):
 
 class TeacherSpec(_Strict):
     """``teacher:``: the teacher model (or oracle) and how to reach it."""
-    kind: Literal["openai", "oracle", "skillworld"] = "openai"  # oracle: MATH ground truth; skillworld: the world's oracle
+
+    kind: Literal["openai", "oracle", "skillworld"] = (
+        "openai"  # oracle: MATH ground truth; skillworld: the world's oracle
+    )
     base_url: str = "https://api.openai.com/v1"
     model: str = "gpt-4o-mini"  # judge, rewrites, solutions (paper default teacher)
     proposer_model: str | None = "gpt-4o"  # STAT-Syn question proposal (paper App. C.3.3); None = `model`
@@ -59,13 +65,16 @@ class TeacherSpec(_Strict):
 
 class DataSpec(_Strict):
     """``data:``: the training pool, the validation and test tasks and their limits."""
+
     pool: str = "math_train"  # the training pool P (bundled)
     val_task: str = "statbench_math_val1k"  # Q_val: Stage 1 + Stage 2
     test_task: str = "statbench_math_test4k"  # Q_test: Stage 1 -> MATH^D
     pool_limit: int | None = Field(default=None, ge=0)  # first N pool problems (CPU examples)
     val_limit: int | None = Field(default=None, ge=1)
     test_limit: int | None = Field(default=None, ge=1)
-    skill_labels: Literal["adaptmi", "teacher"] = "adaptmi"  # teacher: relabel with up to 5 skills per question
+    skill_labels: Literal["adaptmi", "teacher"] = (
+        "adaptmi"  # teacher: relabel with up to 5 skills per question
+    )
     decontaminate: bool = True  # drop training questions that match a bundled test set (exact or n-gram)
     decontam_ngram: int = 13
     replay_pool: str | None = None  # replayed in every SFT arm (e.g. the base student's pre-training mix)
@@ -74,12 +83,15 @@ class DataSpec(_Strict):
 
 class DifficultySpec(_Strict):
     """``difficulty:``: how Stage 1 decides which questions the student finds difficult."""
+
     method: Literal["prm", "consistency", "checker"] = "prm"
     prm_model: str = "RLHFlow/Llama3.1-8B-PRM-Mistral-Data"
     tau1: float = 0.85
     tau2: float = 0.7
     step_separator: str = "\n\n"
-    consistency_samples: Literal[5] = 5  # the consistency-5 protocol's k (paper Table 11): other values are refused, not ignored
+    consistency_samples: Literal[5] = (
+        5  # the consistency-5 protocol's k (paper Table 11): other values are refused, not ignored
+    )
     consistency_min_count: int = 2  # difficult if the modal answer appears fewer times than this
     max_gen_toks: int | None = None  # student generation budget (default: the protocol's)
     protocol: str = "stat-paper"  # how the student answers for the checker/PRM rules (paper: pass@1 at T=0.1)
@@ -87,6 +99,7 @@ class DifficultySpec(_Strict):
 
 class MSPSpec(_Strict):
     """``msp:``: building the missing-skill profile from the teacher's judgements."""
+
     max_questions: int = 500
     min_skills: int = 1  # the prompt asks for 2-3; replies with fewer valid skills are kept down to this
     max_skills: int = 3
@@ -95,6 +108,7 @@ class MSPSpec(_Strict):
 
 class SelectSpec(_Strict):
     """``select:``: STAT-Sel question and answer counts."""
+
     questions_per_skill: int = 5  # paper B.2 and README (Algorithm 1 says 3)
     answers_per_question: int = 3  # original solution + teacher rewrites
     rewrites: bool = True  # False: original solutions only (no teacher needed for selection methods)
@@ -102,6 +116,7 @@ class SelectSpec(_Strict):
 
 class SynSpec(_Strict):
     """``syn:``: STAT-Syn question synthesis and solution agreement."""
+
     reference_questions: int = 3
     new_questions: int = 2
     solutions: int = 3
@@ -110,13 +125,17 @@ class SynSpec(_Strict):
 
 class EmbedSpec(_Strict):
     """``embed:``: the embedding baselines (Embed-Sel, Embed-Syn)."""
+
     model: str = "hashing"  # "hashing" (local, no model) or a checkpoint path, e.g. gte-Qwen2-7B-instruct
     top_k: int = 5
-    syn_new_questions: int = 5  # Embed-Syn: new questions per difficult question, one per 3-subset of the top-k
+    syn_new_questions: int = (
+        5  # Embed-Syn: new questions per difficult question, one per 3-subset of the top-k
+    )
 
 
 class SFTSpec(_Strict):
     """SFT hyperparameters (a preset, overridden by ``hparams.sft``)."""
+
     method: Literal["qlora", "lora", "full"] = "qlora"  # qlora falls back to lora where CUDA is missing
     lora_r: int = 16
     lora_alpha: int = 32
@@ -139,6 +158,7 @@ class SFTSpec(_Strict):
 
 class GRPOSpec(_Strict):
     """GRPO hyperparameters (a preset, overridden by ``hparams.grpo``)."""
+
     learning_rate: float = 5e-7
     lr_scheduler: str = "constant"
     beta: float = 0.0  # no KL
@@ -156,6 +176,7 @@ class GRPOSpec(_Strict):
 
 class HParams(_Strict):
     """``hparams:``: a preset plus SFT and GRPO overrides."""
+
     preset: Literal["paper", "cpu-tiny"] = "paper"
     sft: dict[str, Any] = {}
     grpo: dict[str, Any] = {}
@@ -163,6 +184,7 @@ class HParams(_Strict):
 
 class ExperimentEval(_Strict):
     """``eval:``: the tasks, protocol and limits of the final evaluations."""
+
     suite: str | None = "stat-paper"
     tasks: list[str] = []
     protocol: str = "stat-paper"
@@ -174,6 +196,7 @@ class ExperimentEval(_Strict):
 
 class ExperimentSpec(_Strict):
     """One experiment file: student, teacher, data, methods, training and evaluation."""
+
     name: str
     seeds: list[int] = [0]
     student: StudentSpec
@@ -219,10 +242,14 @@ class ExperimentSpec(_Strict):
         """Substitute ``{workdir}`` and ``{spec_dir}`` in model paths (a tiny student built inside the
         experiment; a checkpoint shipped next to the spec file)."""
         sub = lambda v: v.replace("{workdir}", str(workdir)).replace("{spec_dir}", str(spec_dir or "."))  # noqa: E731
-        return self.model_copy(update={
-            "student": self.student.model_copy(update={"model": sub(self.student.model)}),
-            "difficulty": self.difficulty.model_copy(update={"prm_model": sub(self.difficulty.prm_model)}),
-        })
+        return self.model_copy(
+            update={
+                "student": self.student.model_copy(update={"model": sub(self.student.model)}),
+                "difficulty": self.difficulty.model_copy(
+                    update={"prm_model": sub(self.difficulty.prm_model)}
+                ),
+            }
+        )
 
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -231,10 +258,27 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {"sft": {}, "grpo": {}},
     # a few optimizer steps of everything, for the tiny CPU example and tests
     "cpu-tiny": {
-        "sft": {"method": "lora", "optim": "adamw_torch", "max_steps": 4, "per_device_batch_size": 2, "grad_accum": 1,
-                "learning_rates": [1e-3], "max_length": 256, "save_steps": 2, "group_by_length": False},
-        "grpo": {"learning_rate": 1e-5, "questions_per_step": 2, "num_generations": 2, "mini_batch_questions": 2,
-                 "max_completion_length": 16, "max_steps": 2, "question_limit": 8, "save_steps": 1},
+        "sft": {
+            "method": "lora",
+            "optim": "adamw_torch",
+            "max_steps": 4,
+            "per_device_batch_size": 2,
+            "grad_accum": 1,
+            "learning_rates": [1e-3],
+            "max_length": 256,
+            "save_steps": 2,
+            "group_by_length": False,
+        },
+        "grpo": {
+            "learning_rate": 1e-5,
+            "questions_per_step": 2,
+            "num_generations": 2,
+            "mini_batch_questions": 2,
+            "max_completion_length": 16,
+            "max_steps": 2,
+            "question_limit": 8,
+            "save_steps": 1,
+        },
     },
 }
 

@@ -37,7 +37,9 @@ def pool_rows(spec: ExperimentSpec) -> list[dict[str, Any]]:
         raise SpecError("data.pool: the training pool is empty")
     missing = [k for k in ("problem", "solution", "answer") if k not in rows[0]]
     if missing:
-        raise SpecError(f"data.pool: '{spec.data.pool}' has no {', '.join(missing)} field(s); it cannot be a training pool")
+        raise SpecError(
+            f"data.pool: '{spec.data.pool}' has no {', '.join(missing)} field(s); it cannot be a training pool"
+        )
     return rows
 
 
@@ -62,7 +64,9 @@ def _teacher(ctx: Ctx, spec: ExperimentSpec):
     if "teacher" not in ctx.shared:
         from harness.adapters.teachers import make_teacher
 
-        ctx.shared["teacher"] = make_teacher(spec.teacher, ctx.workdir / ".cache" / "teacher.sqlite", seed=spec.data_seed)
+        ctx.shared["teacher"] = make_teacher(
+            spec.teacher, ctx.workdir / ".cache" / "teacher.sqlite", seed=spec.data_seed
+        )
     return ctx.shared["teacher"]
 
 
@@ -77,13 +81,34 @@ def _with_usage(ctx: Ctx, spec: ExperimentSpec, fn):
     return out, delta
 
 
-def _eval(ctx: Ctx, spec: ExperimentSpec, model: Path, tasks: list[str], labels: dict[str, str], protocol: str,
-          limit: int | None, seed: int, max_gen_toks: int | None, subsets: dict | None = None):
+def _eval(
+    ctx: Ctx,
+    spec: ExperimentSpec,
+    model: Path,
+    tasks: list[str],
+    labels: dict[str, str],
+    protocol: str,
+    limit: int | None,
+    seed: int,
+    max_gen_toks: int | None,
+    subsets: dict | None = None,
+):
     from harness.evaluation.runner import run_eval, spec_from_cli
 
-    es = spec_from_cli(str(model), spec.student.backend, tasks, protocol=protocol, limit=limit, seed=seed,
-                       batch_size=spec.student.batch_size, max_gen_toks=max_gen_toks, chat_template=spec.student.chat_template,
-                       backend_args=dict(spec.student.backend_args), labels=labels, subsets=subsets or {})
+    es = spec_from_cli(
+        str(model),
+        spec.student.backend,
+        tasks,
+        protocol=protocol,
+        limit=limit,
+        seed=seed,
+        batch_size=spec.student.batch_size,
+        max_gen_toks=max_gen_toks,
+        chat_template=spec.student.chat_template,
+        backend_args=dict(spec.student.backend_args),
+        labels=labels,
+        subsets=subsets or {},
+    )
     return run_eval(es, ctx.workdir / "runs", log=ctx.log)
 
 
@@ -106,6 +131,7 @@ def student_protocol(spec: ExperimentSpec) -> str:
 # ------------------------------------------------------------------------------------------ stages
 def skillmap_stage(spec: ExperimentSpec):
     """The stage function that labels the pool's skills."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.skills import build_skill_map
 
@@ -116,25 +142,43 @@ def skillmap_stage(spec: ExperimentSpec):
             smap, report = build_skill_map(pool, "adaptmi")
         (ctx.out / "skillmap.json").write_text(json.dumps(smap.to_json(), indent=1, sort_keys=True) + "\n")
         return {**report, "skills": len(smap.by_skill)}
+
     return run
 
 
 def student_stage(spec: ExperimentSpec, split: str):
     """The stage function that samples the student on the ``val`` or ``test`` split (Stage 1)."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         task = spec.data.val_task if split == "val" else spec.data.test_task
         limit = spec.data.val_limit if split == "val" else spec.data.test_limit
-        out = _eval(ctx, spec, student_path(spec), [task], {"experiment": spec.name, "role": f"stage1-{split}"},
-                    student_protocol(spec), limit, spec.data_seed, spec.difficulty.max_gen_toks)
+        out = _eval(
+            ctx,
+            spec,
+            student_path(spec),
+            [task],
+            {"experiment": spec.name, "role": f"stage1-{split}"},
+            student_protocol(spec),
+            limit,
+            spec.data_seed,
+            spec.difficulty.max_gen_toks,
+        )
         from harness.records.store import iter_samples
 
         _write_jsonl(ctx.out / "samples.jsonl", [r.to_json() for r in iter_samples(out.run_dir, task)])
-        return {"run": out.run_dir.name, "task": task, "accuracy": out.results[task].value, "n": out.results[task].n}
+        return {
+            "run": out.run_dir.name,
+            "task": task,
+            "accuracy": out.results[task].value,
+            "n": out.results[task].n,
+        }
+
     return run
 
 
 def difficulty_stage(spec: ExperimentSpec):
     """The stage function that classifies the student's questions as difficult or not."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.difficulty import PRMScorer, agreement_with_checker, classify
 
@@ -144,40 +188,65 @@ def difficulty_stage(spec: ExperimentSpec):
             docs = {str(d["id"]): d for d in task_docs(task)}
             samples = _jsonl(ctx.inputs[f"student/{split}"] / "samples.jsonl")
             verdicts = classify(samples, spec.difficulty, {k: d["problem"] for k, d in docs.items()}, prm)
-            difficult = [{"id": q, "problem": docs[q]["problem"], "subject": docs[q].get("subject"),
-                          "skills": docs[q].get("skills", []), **v} for q, v in verdicts.items() if v["difficult"]]
+            difficult = [
+                {
+                    "id": q,
+                    "problem": docs[q]["problem"],
+                    "subject": docs[q].get("subject"),
+                    "skills": docs[q].get("skills", []),
+                    **v,
+                }
+                for q, v in verdicts.items()
+                if v["difficult"]
+            ]
             _write_jsonl(ctx.out / f"difficult_{split}.jsonl", difficult)
             report[split] = {**agreement_with_checker(verdicts), "difficult": len(difficult)}
             if split == "test":
                 (ctx.out / "mathd_ids.txt").write_text("".join(f"{d['id']}\n" for d in difficult))
         return report
+
     return run
 
 
 def msp_stage(spec: ExperimentSpec):
     """The stage function that builds the missing-skill profile from the difficult validation questions."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.skills import missing_skill_profile
 
         difficult = _jsonl(ctx.inputs["difficulty"] / "difficult_val.jsonl")
-        profile, usage = _with_usage(ctx, spec, lambda t: missing_skill_profile(difficult, t, spec.msp, spec.data_seed, ctx.out))
+        profile, usage = _with_usage(
+            ctx, spec, lambda t: missing_skill_profile(difficult, t, spec.msp, spec.data_seed, ctx.out)
+        )
         top = list(profile["histogram"].items())[:10]
-        return {k: profile[k] for k in ("questions", "failed", "judged_correct", "with_skills")} | {"top_skills": top, "teacher": usage}
+        return {k: profile[k] for k in ("questions", "failed", "judged_correct", "with_skills")} | {
+            "top_skills": top,
+            "teacher": usage,
+        }
+
     return run
 
 
 def dataset_stage(spec: ExperimentSpec, method: str):
     """The stage function that builds ``method``'s training set, decontaminated."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters import select
         from harness.recipe.decontam import decontaminate
 
         pool = {r["id"]: r for r in pool_rows(spec)}
         seed = spec.data_seed
-        smap = SkillMap.from_labels(json.loads((ctx.inputs["skillmap"] / "skillmap.json").read_text())["by_question"]) \
-            if "skillmap" in ctx.inputs else None
+        smap = (
+            SkillMap.from_labels(
+                json.loads((ctx.inputs["skillmap"] / "skillmap.json").read_text())["by_question"]
+            )
+            if "skillmap" in ctx.inputs
+            else None
+        )
         msp = json.loads((ctx.inputs["msp"] / "msp.json").read_text()) if "msp" in ctx.inputs else None
-        difficult = _jsonl(ctx.inputs["difficulty"] / "difficult_val.jsonl") if "difficulty" in ctx.inputs else []
+        difficult = (
+            _jsonl(ctx.inputs["difficulty"] / "difficult_val.jsonl") if "difficulty" in ctx.inputs else []
+        )
 
         inputs = BuildInputs(pool, spec, seed, difficult, smap, msp)
 
@@ -193,87 +262,157 @@ def dataset_stage(spec: ExperimentSpec, method: str):
         else:
             kept, contamination = rows, {"skipped": True, "rows_dropped": 0}
         n_replay = round(spec.budget * spec.data.replay_fraction) if spec.data.replay_pool else 0
-        final = kept if not METHODS[method].subsample else select.subsample(kept, spec.budget - n_replay, seed)
+        final = (
+            kept if not METHODS[method].subsample else select.subsample(kept, spec.budget - n_replay, seed)
+        )
         if n_replay:  # the same replay rows in every arm
-            replay = [{**select.original(q), "source": "replay"} for q in load_benchmark(spec.data.replay_pool)]
+            replay = [
+                {**select.original(q), "source": "replay"} for q in load_benchmark(spec.data.replay_pool)
+            ]
             final = final + select.subsample(replay, n_replay, seed)
         if not final:
-            raise SpecError(f"dataset/{method}: no training examples survived (built {len(rows)}, "
-                            f"{contamination['rows_dropped']} contaminated); check the teacher and the MSP")
+            raise SpecError(
+                f"dataset/{method}: no training examples survived (built {len(rows)}, "
+                f"{contamination['rows_dropped']} contaminated); check the teacher and the MSP"
+            )
         _write_jsonl(ctx.out / "train.jsonl", final)
         (ctx.out / "decontamination.json").write_text(json.dumps(contamination, indent=1) + "\n")
         sources: dict[str, int] = {}
         for r in final:
             sources[r["source"]] = sources.get(r["source"], 0) + 1
-        return {"method": method, "built": len(rows), "contaminated": contamination["rows_dropped"], "pairs": len(final),
-                "questions": len({r["question_id"] for r in final}), "sources": sources, **report, "teacher": usage}
+        return {
+            "method": method,
+            "built": len(rows),
+            "contaminated": contamination["rows_dropped"],
+            "pairs": len(final),
+            "questions": len({r["question_id"] for r in final}),
+            "sources": sources,
+            **report,
+            "teacher": usage,
+        }
+
     return run
 
 
 def sft_stage(spec: ExperimentSpec, method: str, lr: float, seed: int):
     """The stage function that runs SFT for ``method`` at one learning rate and seed."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters import sft
 
         rows = _jsonl(ctx.inputs[f"dataset/{method}"] / "train.jsonl")
-        meta = sft.train(str(student_path(spec)), rows, ctx.out / "model", ctx.work, spec.sft(), lr, seed, log=ctx.log,
-                         data=spec.data.pool)
-        return {k: meta[k] for k in ("method", "learning_rate", "steps", "train_loss", "examples", "resumed_from")}
+        meta = sft.train(
+            str(student_path(spec)),
+            rows,
+            ctx.out / "model",
+            ctx.work,
+            spec.sft(),
+            lr,
+            seed,
+            log=ctx.log,
+            data=spec.data.pool,
+        )
+        return {
+            k: meta[k] for k in ("method", "learning_rate", "steps", "train_loss", "examples", "resumed_from")
+        }
+
     return run
 
 
 def select_lr_stage(spec: ExperimentSpec, method: str, seed: int, lr_stages: list[tuple[float, str]]):
     """The stage function that picks ``method``'s SFT learning rate on the validation task."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         scores: dict[float, float | None] = {}
         if len(lr_stages) == 1:  # nothing to pick: no evaluation
             scores[lr_stages[0][0]] = None
         else:
             for lr, dep in lr_stages:
-                out = _eval(ctx, spec, ctx.inputs[dep] / "model", [spec.eval.lr_select_task], {"experiment": spec.name,
-                            "role": "lr-select", "method": method, "lr": str(lr)}, spec.eval.protocol, spec.eval.limit, seed,
-                            spec.eval.max_gen_toks)
+                out = _eval(
+                    ctx,
+                    spec,
+                    ctx.inputs[dep] / "model",
+                    [spec.eval.lr_select_task],
+                    {"experiment": spec.name, "role": "lr-select", "method": method, "lr": str(lr)},
+                    spec.eval.protocol,
+                    spec.eval.limit,
+                    seed,
+                    spec.eval.max_gen_toks,
+                )
                 scores[lr] = out.results[spec.eval.lr_select_task].value
         best = max(lr_stages, key=lambda x: (scores[x[0]] or 0.0, -x[0]))  # ties: the smaller learning rate
-        (ctx.out / "choice.json").write_text(json.dumps({"lr": best[0], "model": str(ctx.inputs[best[1]] / "model"),
-                                                         "scores": {str(k): v for k, v in scores.items()}}, indent=1) + "\n")
+        (ctx.out / "choice.json").write_text(
+            json.dumps(
+                {
+                    "lr": best[0],
+                    "model": str(ctx.inputs[best[1]] / "model"),
+                    "scores": {str(k): v for k, v in scores.items()},
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         return {"lr": best[0], "scores": {str(k): v for k, v in scores.items()}}
+
     return run
 
 
 def grpo_stage(spec: ExperimentSpec, method: str, seed: int):
     """The stage function that runs GRPO from ``method``'s SFT model (or the base student)."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters import grpo
 
         hp = spec.grpo()
         init = student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
         questions = pool_rows(spec)[: hp.question_limit] if hp.question_limit else pool_rows(spec)
-        meta = grpo.train(str(init), questions, ctx.out / "model", ctx.work, hp, seed, log=ctx.log, data=spec.data.pool)
-        return {k: meta[k] for k in ("steps", "questions", "vllm", "no_signal", "frac_reward_zero_std_mean", "resumed_from")}
+        meta = grpo.train(
+            str(init), questions, ctx.out / "model", ctx.work, hp, seed, log=ctx.log, data=spec.data.pool
+        )
+        return {
+            k: meta[k]
+            for k in ("steps", "questions", "vllm", "no_signal", "frac_reward_zero_std_mean", "resumed_from")
+        }
+
     return run
 
 
 def eval_stage(spec: ExperimentSpec, method: str, stage: str, seed: int):
     """The stage function that evaluates ``method`` after SFT or GRPO."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         if stage == "grpo":
             model = ctx.inputs[f"grpo/{method}/s{seed}"] / "model"
         else:
-            model = student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
+            model = (
+                student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
+            )
         tasks, subsets = spec.eval_tasks(), {}
         ids = _mathd_ids(spec, ctx)
         if ids is not None:
             subsets = {MATHD: {"base": spec.data.test_task, "ids_file": str(ids.resolve())}}
             tasks = [*tasks, MATHD]
         labels = {"experiment": spec.name, "student": spec.student_name(), "method": method, "stage": stage}
-        out = _eval(ctx, spec, model, tasks, labels, spec.eval.protocol, spec.eval.limit, seed, spec.eval.max_gen_toks, subsets)
+        out = _eval(
+            ctx,
+            spec,
+            model,
+            tasks,
+            labels,
+            spec.eval.protocol,
+            spec.eval.limit,
+            seed,
+            spec.eval.max_gen_toks,
+            subsets,
+        )
         return {"run": out.run_dir.name, "results": {t: r.value for t, r in out.results.items()}}
+
     return run
 
 
 def board_stage(spec: ExperimentSpec, arms: list[tuple[str, str]]):
     """The stage function that writes the experiment's leaderboard from the eval stages' runs."""
+
     def run(ctx: Ctx) -> dict[str, Any]:
         import yaml
 
@@ -282,14 +421,26 @@ def board_stage(spec: ExperimentSpec, arms: list[tuple[str, str]]):
         columns = spec.eval_tasks() + ([MATHD] if _mathd_ids(spec, ctx) is not None else [])
         groups = []
         for stage, name in (("sft", "SFT"), ("grpo", "SFT+GRPO")):
-            rows = [{"id": f"{m}-{stage}", "label": METHODS[m].label + (" (GRPO only)" if m == "base" and stage == "grpo" else ""),
-                     "labels": {"experiment": spec.name, "method": m, "stage": stage}} for m, s in arms if s == stage]
+            rows = [
+                {
+                    "id": f"{m}-{stage}",
+                    "label": METHODS[m].label + (" (GRPO only)" if m == "base" and stage == "grpo" else ""),
+                    "labels": {"experiment": spec.name, "method": m, "stage": stage},
+                }
+                for m, s in arms
+                if s == stage
+            ]
             if rows:
                 groups.append({"name": name, "rows": rows})
-        board = {"title": f"{spec.name}: {spec.student_name()}", "protocol": spec.eval.protocol, "columns": columns,
-                 "base": "base-sft" if ("base", "sft") in arms else None, "groups": groups,
-                 "subsets": {MATHD: spec.data.test_task} if MATHD in columns else {},
-                 "skills_task": spec.data.test_task if spec.data.test_task in columns else None}
+        board = {
+            "title": f"{spec.name}: {spec.student_name()}",
+            "protocol": spec.eval.protocol,
+            "columns": columns,
+            "base": "base-sft" if ("base", "sft") in arms else None,
+            "groups": groups,
+            "subsets": {MATHD: spec.data.test_task} if MATHD in columns else {},
+            "skills_task": spec.data.test_task if spec.data.test_task in columns else None,
+        }
         folder = ctx.workdir / "board"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "board.yaml").write_text(yaml.safe_dump(board, sort_keys=False))
@@ -297,4 +448,5 @@ def board_stage(spec: ExperimentSpec, arms: list[tuple[str, str]]):
         for name in ("README.md", "table.csv", "index.html"):
             (ctx.out / name).write_text((folder / name).read_text())
         return {"board": str(folder)}
+
     return run

@@ -35,8 +35,22 @@ from harness.core.tasks import TASKS
 SCHEMA_VERSION = 2
 STORED = {"stored": True}  # validation context for reading a record: no registry or filesystem checks
 
-__all__ = ["SCHEMA_VERSION", "STORED", "ChatTemplate", "EvalJob", "EvalSpec", "JobOutcome", "MetricValue",
-           "ResolvedSpec", "RunRecord", "SampleRow", "SourceSpec", "StageRecord", "TaskResult", "migrate_spec"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "STORED",
+    "ChatTemplate",
+    "EvalJob",
+    "EvalSpec",
+    "JobOutcome",
+    "MetricValue",
+    "ResolvedSpec",
+    "RunRecord",
+    "SampleRow",
+    "SourceSpec",
+    "StageRecord",
+    "TaskResult",
+    "migrate_spec",
+]
 
 
 def _checking(info: ValidationInfo) -> bool:
@@ -65,7 +79,9 @@ class EvalSpec(BaseModel):
 
     @field_validator("subsets")
     @classmethod
-    def _known_subsets(cls, subsets: dict[str, dict[str, str]], info: ValidationInfo) -> dict[str, dict[str, str]]:
+    def _known_subsets(
+        cls, subsets: dict[str, dict[str, str]], info: ValidationInfo
+    ) -> dict[str, dict[str, str]]:
         if not _checking(info):
             return subsets
         for name, sub in subsets.items():
@@ -117,7 +133,16 @@ class ChatTemplate(BaseModel):
     sha256: str | None = None
 
 
-_EVAL_KEYS = ("kind", "spec", "model_fingerprint", "chat_template", "tasks", "data_sha256", "prompt_version", "versions")
+_EVAL_KEYS = (
+    "kind",
+    "spec",
+    "model_fingerprint",
+    "chat_template",
+    "tasks",
+    "data_sha256",
+    "prompt_version",
+    "versions",
+)
 _RESCORE_KEYS = ("kind", "source", "source_kind", "source_spec_hash", "spec", "model_fingerprint", "versions")
 
 
@@ -137,7 +162,9 @@ class ResolvedSpec(BaseModel):
     versions: dict[str, Any] = {}
     # kind: eval
     chat_template: ChatTemplate | None = None
-    tasks: dict[str, dict[str, Any]] | None = None  # per task: the lm-eval generation config the protocol renders
+    tasks: dict[str, dict[str, Any]] | None = (
+        None  # per task: the lm-eval generation config the protocol renders
+    )
     data_sha256: dict[str, str] | None = None
     prompt_version: Any = None
     # kind: rescore
@@ -300,6 +327,8 @@ def migrate_spec(data: dict[str, Any], path: Path) -> dict[str, Any]:
     if version == 1:
         data = {**data, "schema_version": SCHEMA_VERSION}
     elif version != SCHEMA_VERSION:
-        raise RecordError(f"{path}: run record schema_version {version!r} is not one this statbench reads "
-                          f"(1..{SCHEMA_VERSION}); upgrade statbench to read it")
+        raise RecordError(
+            f"{path}: run record schema_version {version!r} is not one this statbench reads "
+            f"(1..{SCHEMA_VERSION}); upgrade statbench to read it"
+        )
     return data

@@ -14,8 +14,21 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY_PACKAGES = ("statbench", "lm-eval", "math-verify", "latex2sympy2_extended", "torch", "transformers", "trl",
-                "vllm", "datasets", "accelerate", "peft", "tokenizers", "safetensors")
+KEY_PACKAGES = (
+    "statbench",
+    "lm-eval",
+    "math-verify",
+    "latex2sympy2_extended",
+    "torch",
+    "transformers",
+    "trl",
+    "vllm",
+    "datasets",
+    "accelerate",
+    "peft",
+    "tokenizers",
+    "safetensors",
+)
 
 
 def package_version(name: str) -> str | None:
@@ -42,8 +55,11 @@ def core_versions() -> dict[str, str]:
     """Versions that define how a score is computed (part of a run's identity)."""
     from harness.scoring import checker_version
 
-    return {"statbench": statbench_version(), "lm-eval": package_version("lm-eval") or "",
-            "checker": checker_version()}
+    return {
+        "statbench": statbench_version(),
+        "lm-eval": package_version("lm-eval") or "",
+        "checker": checker_version(),
+    }
 
 
 def _in_git_checkout() -> bool:
@@ -55,8 +71,12 @@ def git_sha() -> str | None:
     if not _in_git_checkout():
         return os.environ.get("STATBENCH_GIT_SHA")
     try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -66,8 +86,12 @@ def _git() -> dict[str, Any]:
     if not _in_git_checkout():
         return {"sha": sha, "dirty": None}
     try:
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return {"sha": sha, "dirty": bool(dirty)}
     except (OSError, subprocess.SubprocessError):
         return {"sha": None, "dirty": None}
@@ -83,8 +107,12 @@ def _hardware() -> dict[str, Any]:
             hw["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     if shutil.which("nvidia-smi"):
         try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=20).stdout.strip()
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            ).stdout.strip()
             hw["nvidia_smi"] = out.splitlines()
         except (OSError, subprocess.SubprocessError):
             pass
@@ -111,7 +139,9 @@ def redact_argv(argv: list[str]) -> list[str]:
         if hide_next:
             out.append("***")
             hide_next = False
-        elif "=" in a and any(s in low.split("=", 1)[0] for s in _SECRET) and "env" not in low.split("=", 1)[0]:
+        elif (
+            "=" in a and any(s in low.split("=", 1)[0] for s in _SECRET) and "env" not in low.split("=", 1)[0]
+        ):
             out.append(a.split("=", 1)[0] + "=***")
         else:
             out.append(a)
@@ -128,7 +158,10 @@ def collect(extra: dict[str, Any] | None = None) -> dict[str, Any]:
         "git": _git(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "packages": {**{p: v for p in KEY_PACKAGES if (v := package_version(p))}, "statbench": statbench_version()},
+        "packages": {
+            **{p: v for p in KEY_PACKAGES if (v := package_version(p))},
+            "statbench": statbench_version(),
+        },
         "all_packages": sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions()),
         "hardware": _hardware(),
         "container": _container(),

@@ -12,7 +12,9 @@ from harness.scoring import Verdict, sample_metrics
 from harness.scoring.metrics import aggregate
 
 
-def task_result(task: str, rows: Sequence[Any], verdicts: Sequence[Verdict], meta: dict[str, Any]) -> TaskResult:
+def task_result(
+    task: str, rows: Sequence[Any], verdicts: Sequence[Verdict], meta: dict[str, Any]
+) -> TaskResult:
     """rows/verdicts: one per sample (rows: SampleRow, or anything with ``doc_id``, ``truncated``, ``tokens``),
     grouped by ``doc_id`` in order; meta: the task's protocol metadata."""
     per_doc: dict[Any, list[Verdict]] = {}

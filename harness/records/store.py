@@ -44,8 +44,15 @@ def _dump(obj: Any) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 
-def write_run(runs_dir: Path, run_id: str, spec: ResolvedSpec, results: dict[str, TaskResult], provenance: dict,
-              samples: dict[str, Iterable[SampleRow]], extra_files: dict[str, str] | None = None) -> Path:
+def write_run(
+    runs_dir: Path,
+    run_id: str,
+    spec: ResolvedSpec,
+    results: dict[str, TaskResult],
+    provenance: dict,
+    samples: dict[str, Iterable[SampleRow]],
+    extra_files: dict[str, str] | None = None,
+) -> Path:
     """Assemble the run in a temp dir, make it read-only and rename it into place (atomic); returns its directory."""
     final, n = runs_dir / run_id, 1
     while final.exists():  # two runs of one spec in the same second: never overwrite a record
@@ -92,8 +99,16 @@ def read_run(run_dir: Path) -> RunRecord:
     version = spec.pop("schema_version")
     try:
         return RunRecord.model_validate(
-            {"schema_version": version, "run_id": run_dir.name, "path": run_dir, "spec": spec, "results": results,
-             "provenance": provenance}, context=STORED)
+            {
+                "schema_version": version,
+                "run_id": run_dir.name,
+                "path": run_dir,
+                "spec": spec,
+                "results": results,
+                "provenance": provenance,
+            },
+            context=STORED,
+        )
     except ValidationError as e:
         raise RecordError(f"{run_dir}: damaged run record ({validation_message(e)})") from None
 
@@ -137,14 +152,38 @@ class RunIndex:
             self.db.execute("DELETE FROM results WHERE run_id=?", (run_dir.name,))
             self.db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (run_dir.name, rec.provenance.get("created"), spec.kind, user.model, user.backend, user.protocol, seed,
-                 json.dumps(labels or {}, sort_keys=True), spec.spec_hash, spec.model_fingerprint, spec.source,
-                 str(run_dir)),
+                (
+                    run_dir.name,
+                    rec.provenance.get("created"),
+                    spec.kind,
+                    user.model,
+                    user.backend,
+                    user.protocol,
+                    seed,
+                    json.dumps(labels or {}, sort_keys=True),
+                    spec.spec_hash,
+                    spec.model_fingerprint,
+                    spec.source,
+                    str(run_dir),
+                ),
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(run_dir.name, t, r.metric, r.metric_label, r.value, r.stderr, r.n, r.k, r.truncation_rate,
-                  r.no_answer_rate) for t, r in results.items()],
+                [
+                    (
+                        run_dir.name,
+                        t,
+                        r.metric,
+                        r.metric_label,
+                        r.value,
+                        r.stderr,
+                        r.n,
+                        r.k,
+                        r.truncation_rate,
+                        r.no_answer_rate,
+                    )
+                    for t, r in results.items()
+                ],
             )
 
     def rebuild(self) -> int:
@@ -164,15 +203,19 @@ class RunIndex:
 
     def find_complete(self, spec_hash: str) -> Path | None:
         """The newest complete run with this spec hash, if any."""
-        for (path,) in self.db.execute("SELECT path FROM runs WHERE spec_hash=? ORDER BY created DESC", (spec_hash,)):
+        for (path,) in self.db.execute(
+            "SELECT path FROM runs WHERE spec_hash=? ORDER BY created DESC", (spec_hash,)
+        ):
             if (Path(path) / "results.json").is_file():
                 return Path(path)
         return None
 
     def runs(self) -> list[dict[str, Any]]:
         """Every indexed run as a row dict (run_id, created, kind, model, backend, protocol, seed, labels, source, path)."""
-        cur = self.db.execute("SELECT run_id, created, kind, model, backend, protocol, seed, labels, source, path FROM runs "
-                              "ORDER BY created, run_id")
+        cur = self.db.execute(
+            "SELECT run_id, created, kind, model, backend, protocol, seed, labels, source, path FROM runs "
+            "ORDER BY created, run_id"
+        )
         cols = [c[0] for c in cur.description]
         rows = [dict(zip(cols, row, strict=True)) for row in cur]
         for r in rows:
@@ -185,9 +228,15 @@ class RunIndex:
         if (p / "spec.json").is_file():
             return p
         ids = [r["run_id"] for r in self.runs()]
-        hits = [i for i in ids if i == ref] or [i for i in ids if i.startswith(ref)] or [i for i in ids if ref in i]
+        hits = (
+            [i for i in ids if i == ref]
+            or [i for i in ids if i.startswith(ref)]
+            or [i for i in ids if ref in i]
+        )
         if len(hits) == 1:
             return self.runs_dir / hits[0]
         if not hits:
-            raise SpecError(f"no run matches '{ref}' in {self.runs_dir} ({len(ids)} runs; see `statbench runs list`)")
+            raise SpecError(
+                f"no run matches '{ref}' in {self.runs_dir} ({len(ids)} runs; see `statbench runs list`)"
+            )
         raise SpecError(f"'{ref}' matches {len(hits)} runs: {', '.join(hits[:5])}…; give more of the id")

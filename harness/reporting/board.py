@@ -32,6 +32,7 @@ from harness.records.store import RunIndex, read_run
 
 class RowSpec(BaseModel):
     """One board row: which runs it selects (model glob, labels, seeds, or explicit run ids)."""
+
     model_config = ConfigDict(extra="forbid")
     id: str
     label: str
@@ -43,6 +44,7 @@ class RowSpec(BaseModel):
 
 class GroupSpec(BaseModel):
     """A named group of rows (e.g. SFT, SFT+GRPO)."""
+
     model_config = ConfigDict(extra="forbid")
     name: str
     rows: list[RowSpec]
@@ -50,6 +52,7 @@ class GroupSpec(BaseModel):
 
 class BoardSpec(BaseModel):
     """A board.yaml: title, protocol, columns (tasks), groups of rows, the base row and options."""
+
     model_config = ConfigDict(extra="forbid")
     title: str
     description: str = ""
@@ -79,8 +82,11 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
     except ValidationError as e:
         raise SpecError(f"{f}: {validation_message(e)}") from None
     get_protocol(board.protocol)
-    unknown = [c for c in board.columns + ([board.skills_task] if board.skills_task else [])
-               if c not in TASKS and c not in board.subsets]
+    unknown = [
+        c
+        for c in board.columns + ([board.skills_task] if board.skills_task else [])
+        if c not in TASKS and c not in board.subsets
+    ]
     if unknown:
         raise SpecError(f"{f}: columns: unknown task(s) {', '.join(unknown)}")
     if board.skills_task and board.skills_task not in board.columns:
@@ -96,6 +102,7 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
 @dataclass
 class Cell:
     """One row × task cell: value, CI, n, k, seeds, the runs it pooled and its per-problem scores."""
+
     row: str
     task: str
     value: float | None = None
@@ -129,10 +136,13 @@ def _select(row: RowSpec, runs: list[dict[str, Any]], protocol: str) -> list[dic
 @dataclass
 class Board:
     """A built board: its spec, cells, row averages, the paper's reported rows and the skill view."""
+
     spec: BoardSpec
     folder: Path
     cells: dict[tuple[str, str], Cell]
-    avg: dict[str, tuple[float | None, tuple[float, float] | None, float | None]]  # row -> (avg, ci, delta avg)
+    avg: dict[
+        str, tuple[float | None, tuple[float, float] | None, float | None]
+    ]  # row -> (avg, ci, delta avg)
     reported: list[dict[str, Any]]
     skills: dict[str, Any] | None
 
@@ -169,11 +179,16 @@ def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
                 common = sorted(set(c.per_problem) & set(b.per_problem))
                 if row.id != spec.base and common:
                     d = np.array([c.per_problem[p] - b.per_problem[p] for p in common])
-                    c.delta, c.delta_ci = float(d.mean()), stats.ci(d, seed=stats.seed_of("delta", row.id, task))
+                    c.delta, c.delta_ci = (
+                        float(d.mean()),
+                        stats.ci(d, seed=stats.seed_of("delta", row.id, task)),
+                    )
     means = {row.id: _row_average(spec, cells, row.id) for row in rows}
     base = means[spec.base] if spec.base else None
-    avg = {r: (None, None, None) if m is None else (*m, m[0] - base[0] if base and r != spec.base else None)
-           for r, m in means.items()}
+    avg = {
+        r: (None, None, None) if m is None else (*m, m[0] - base[0] if base and r != spec.base else None)
+        for r, m in means.items()
+    }
     return Board(spec, folder, cells, avg, _reported(spec), _skills(spec, rows, cells))
 
 
@@ -182,8 +197,15 @@ def _row_average(spec: BoardSpec, cells: dict, row: str) -> tuple[float, tuple[f
     cs = [cells[(row, t)] for t in spec.columns]
     if any(c.value is None for c in cs):
         return None
-    reps = np.mean([stats.bootstrap_means(np.array(list(c.per_problem.values())), seed=stats.seed_of("avg", row, c.task))
-                    for c in cs], axis=0)
+    reps = np.mean(
+        [
+            stats.bootstrap_means(
+                np.array(list(c.per_problem.values())), seed=stats.seed_of("avg", row, c.task)
+            )
+            for c in cs
+        ],
+        axis=0,
+    )
     return float(np.mean([c.value for c in cs])), stats.percentile_ci(reps)
 
 
@@ -195,11 +217,17 @@ def _reported(spec: BoardSpec) -> list[dict[str, Any]]:
     for r in rows:
         if r["model"] != spec.reference_model:
             continue
-        vals = {t: float(r[TASKS[t].paper_column]) / 100 for t in spec.columns if TASKS.get(t) and TASKS[t].paper_column}
+        vals = {
+            t: float(r[TASKS[t].paper_column]) / 100
+            for t in spec.columns
+            if TASKS.get(t) and TASKS[t].paper_column
+        }
         out.append({"stage": r["stage"], "method": r["method"], "values": vals, "avg": float(r["avg"]) / 100})
     if not out:
-        raise SpecError(f"reference_model '{spec.reference_model}' is not in the paper's results "
-                        f"({', '.join(sorted({r['model'] for r in rows}))})")
+        raise SpecError(
+            f"reference_model '{spec.reference_model}' is not in the paper's results "
+            f"({', '.join(sorted({r['model'] for r in rows}))})"
+        )
     return out
 
 
@@ -226,9 +254,17 @@ def _skills(spec: BoardSpec, rows: list[RowSpec], cells: dict) -> dict[str, Any]
                 by_skill.setdefault(s, []).append(v)
         acc[row.id] = {s: (float(np.mean(v)), len(v)) for s, v in by_skill.items()}
         fails[row.id] = {s: int(sum(x < 0.5 for x in v)) for s, v in by_skill.items()}
-    skills = sorted({s for a in acc.values() for s in a}, key=lambda s: (-max(a.get(s, (0, 0))[1] for a in acc.values()), s))
-    return {"task": task, "skills": skills, "names": {s: names.get(s, s.replace("_", " ")) for s in skills},
-            "accuracy": acc, "failures": fails}
+    skills = sorted(
+        {s for a in acc.values() for s in a},
+        key=lambda s: (-max(a.get(s, (0, 0))[1] for a in acc.values()), s),
+    )
+    return {
+        "task": task,
+        "skills": skills,
+        "names": {s: names.get(s, s.replace("_", " ")) for s in skills},
+        "accuracy": acc,
+        "failures": fails,
+    }
 
 
 def pct(x: float | None) -> str:
@@ -240,19 +276,69 @@ def to_csv(board: Board) -> str:
     """The board as table.csv: one line per cell (and per reported value), with CIs, deltas and runs."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["group", "row", "label", "task", "value", "ci_low", "ci_high", "delta_vs_base", "delta_ci_low",
-                "delta_ci_high", "n", "k", "seeds", "runs", "status"])
+    w.writerow(
+        [
+            "group",
+            "row",
+            "label",
+            "task",
+            "value",
+            "ci_low",
+            "ci_high",
+            "delta_vs_base",
+            "delta_ci_low",
+            "delta_ci_high",
+            "n",
+            "k",
+            "seeds",
+            "runs",
+            "status",
+        ]
+    )
     for g in board.spec.groups:
         for r in g.rows:
             for t in board.spec.columns:
                 c = board.cells[(r.id, t)]
                 fmt = lambda x: "" if x is None else f"{x:.6f}"  # noqa: E731
-                w.writerow([g.name, r.id, r.label, t, fmt(c.value), fmt(c.ci and c.ci[0]), fmt(c.ci and c.ci[1]),
-                            fmt(c.delta), fmt(c.delta_ci and c.delta_ci[0]), fmt(c.delta_ci and c.delta_ci[1]),
-                            c.n, c.k, c.seeds, ";".join(c.runs), "ok" if c.value is not None else "no run"])
+                w.writerow(
+                    [
+                        g.name,
+                        r.id,
+                        r.label,
+                        t,
+                        fmt(c.value),
+                        fmt(c.ci and c.ci[0]),
+                        fmt(c.ci and c.ci[1]),
+                        fmt(c.delta),
+                        fmt(c.delta_ci and c.delta_ci[0]),
+                        fmt(c.delta_ci and c.delta_ci[1]),
+                        c.n,
+                        c.k,
+                        c.seeds,
+                        ";".join(c.runs),
+                        "ok" if c.value is not None else "no run",
+                    ]
+                )
     for rep in board.reported:
         for t in board.spec.columns:
             v = rep["values"].get(t)
-            w.writerow([f"reported: {rep['stage']}", "", rep["method"], t, "" if v is None else f"{v:.6f}", "", "", "", "",
-                        "", "", "", "", "", "reported" if v is not None else "not reported"])
+            w.writerow(
+                [
+                    f"reported: {rep['stage']}",
+                    "",
+                    rep["method"],
+                    t,
+                    "" if v is None else f"{v:.6f}",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "reported" if v is not None else "not reported",
+                ]
+            )
     return out.getvalue()

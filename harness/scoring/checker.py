@@ -235,6 +235,8 @@ def grade(response: str, reference: Any) -> Verdict:
     return default_checker().grade(response, reference)
 
 
-def grade_many(pairs: Iterable[tuple[str, Any]], progress: Callable[[int], None] | None = None) -> list[Verdict]:
+def grade_many(
+    pairs: Iterable[tuple[str, Any]], progress: Callable[[int], None] | None = None
+) -> list[Verdict]:
     """Grade pairs with the process-wide checker; verdicts in input order."""
     return default_checker().grade_many(pairs, progress)

@@ -46,7 +46,9 @@ def _compare_numbers(cg: str, pg: bool, cp: str, pp: bool) -> bool | None:
     if _num_equal(a, b, pg, pp):
         return True
     if N.is_exact_literal(cg) and N.is_exact_literal(cp):
-        return False  # two different exact rationals (integers, a/b, \\frac{a}{b}): no engine makes them equal
+        return (
+            False  # two different exact rationals (integers, a/b, \\frac{a}{b}): no engine makes them equal
+        )
     return None  # a decimal on either side: leave rounding-tolerance questions to the engine
 
 

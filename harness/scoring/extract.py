@@ -38,9 +38,18 @@ _BARE_TOKEN = re.compile(r"[^\s$]+")
 _TAIL_CHARS = 8000
 _FALLBACKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # may span lines ("The final answer is\n\\[ ... \\]"), up to "I hope it is correct" or a blank line
-    ("final_answer", re.compile(r"final answer is[: \t]*\n?(.{1,600}?)(?=\s*I hope it is correct|\n[ \t]*\n|\Z)", re.IGNORECASE | re.DOTALL)),
+    (
+        "final_answer",
+        re.compile(
+            r"final answer is[: \t]*\n?(.{1,600}?)(?=\s*I hope it is correct|\n[ \t]*\n|\Z)",
+            re.IGNORECASE | re.DOTALL,
+        ),
+    ),
     ("gsm8k", re.compile(r"####[ \t]*([^\n]+)")),
-    ("answer_line", re.compile(r"(?:^|\n)[ \t>*#]*(?:[Ff]inal[ \t]+)?(?:[Aa]nswer|ANSWER|A)[ \t*]*[:：][ \t*]*([^\n]+)")),
+    (
+        "answer_line",
+        re.compile(r"(?:^|\n)[ \t>*#]*(?:[Ff]inal[ \t]+)?(?:[Aa]nswer|ANSWER|A)[ \t*]*[:：][ \t*]*([^\n]+)"),
+    ),
     ("answer_is", re.compile(r"(?<!final )\banswer is[: \t]*([^\n]+)", re.IGNORECASE)),
 )
 _WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
@@ -51,6 +60,8 @@ _TEXT_ARG = re.compile(r"\\text\s*\{[^{}]*\}")
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2009": " ", "\u202f": " ", "\u00a0": " "})
 _MAX_SPAN = 2000  # longer math spans are not answers
 _HOPE = "i hope it is correct"
+
+
 @dataclass(frozen=True)
 class Extraction:
     """What was extracted from one response."""
@@ -218,7 +229,9 @@ def _digit_group_follows(t: str, run_text: str, j: int) -> bool:
     while k > 0 and run_text[k - 1].isdigit():
         k -= 1
         d += 1
-    return 1 <= d <= 3 and t[j : j + 3].isdigit() and len(t[j : j + 3]) == 3 and not t[j + 3 : j + 4].isdigit()
+    return (
+        1 <= d <= 3 and t[j : j + 3].isdigit() and len(t[j : j + 3]) == 3 and not t[j + 3 : j + 4].isdigit()
+    )
 
 
 def _trim_expr(e: str) -> str:
@@ -347,7 +360,8 @@ def extract_answer(response: str) -> Extraction:
         last, last_end = boxes[-1][0].strip(), boxes[-1][1]
         window = text[last_end : last_end + _AFTER_BOX_WINDOW]
         after = [
-            st for st in _statements(window)
+            st
+            for st in _statements(window)
             if not st[3] and not _is_prose(st[2]) and _ALNUM.search(st[2]) and len(st[2]) <= 100
         ]
         if after:

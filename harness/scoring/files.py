@@ -19,6 +19,7 @@ from harness.scoring.checker import Checker, reference_problem
 @dataclass
 class LineError:
     """A malformed input line: file, line number and what is wrong (printed as FILE:LINE: message)."""
+
     source: str
     line: int
     message: str
@@ -30,6 +31,7 @@ class LineError:
 @dataclass
 class GradeSummary:
     """Counts over a graded file: lines, correct, and lines per status."""
+
     n: int = 0
     correct: int = 0
     statuses: Counter = field(default_factory=Counter)
@@ -59,7 +61,11 @@ def parse_lines(
             errors.append(LineError(source, i, f"missing key(s) {', '.join(repr(k) for k in missing)}"))
             continue
         if not isinstance(obj[response_key], str):
-            errors.append(LineError(source, i, f"'{response_key}' must be a string, got {type(obj[response_key]).__name__}"))
+            errors.append(
+                LineError(
+                    source, i, f"'{response_key}' must be a string, got {type(obj[response_key]).__name__}"
+                )
+            )
             continue
         why = reference_problem(obj[reference_key])
         if why is not None:

@@ -21,9 +21,22 @@ import re
 from fractions import Fraction
 
 _UNICODE = {
-    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ",
-    "\u2264": "\\le ", "\u2265": "\\ge ", "\u221e": "\\infty ", "\u03c0": "\\pi ", "\u221a": "\\sqrt",
-    "\u00b0": "^\\circ", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\uff0c": ",", "\uff1a": ":",
+    "\u2212": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u00d7": "\\times ",
+    "\u00b7": "\\cdot ",
+    "\u2264": "\\le ",
+    "\u2265": "\\ge ",
+    "\u221e": "\\infty ",
+    "\u03c0": "\\pi ",
+    "\u221a": "\\sqrt",
+    "\u00b0": "^\\circ",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\uff0c": ",",
+    "\uff1a": ":",
 }
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _DROP = re.compile(
@@ -272,7 +285,12 @@ def as_list(s: str) -> list[str] | None:
     return [p for p in parts] if len(parts) > 1 and all(parts) else None
 
 
-_INF = {"\\infty": float("inf"), "+\\infty": float("inf"), "-\\infty": float("-inf"), "\\infty{}": float("inf")}
+_INF = {
+    "\\infty": float("inf"),
+    "+\\infty": float("inf"),
+    "-\\infty": float("-inf"),
+    "\\infty{}": float("inf"),
+}
 
 
 def as_bracketed(s: str) -> tuple[str, list[str], str] | None:
@@ -347,8 +365,10 @@ def inequality_to_interval(s: str) -> str | None:
     if var_side.startswith("-"):  # -x > -3  <=>  x < 3
         val, rel = _negate(val), _FLIP[rel]
     return {
-        "<": f"(-\\infty,{val})", "<=": f"(-\\infty,{val}]",
-        ">": f"({val},\\infty)", ">=": f"[{val},\\infty)",
+        "<": f"(-\\infty,{val})",
+        "<=": f"(-\\infty,{val}]",
+        ">": f"({val},\\infty)",
+        ">=": f"[{val},\\infty)",
     }[rel]
 
 

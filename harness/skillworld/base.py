@@ -22,10 +22,23 @@ from harness.core.tasks import SKILLWORLD_PROMPT as PROMPT
 from harness.skillworld.world import BASE_MIX, VERSION, build_splits, problem
 
 RECIPE: dict[str, Any] = {
-    "world_version": VERSION, "seed": 0, "steps": 2500, "batch_size": 128, "lr": 3e-3, "warmup": 100,
-    "weight_decay": 0.01, "betas": [0.9, 0.98], "grad_clip": 1.0,
-    "model": {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 2, "num_key_value_heads": 2,
-              "intermediate_size": 512, "max_position_embeddings": 64},
+    "world_version": VERSION,
+    "seed": 0,
+    "steps": 2500,
+    "batch_size": 128,
+    "lr": 3e-3,
+    "warmup": 100,
+    "weight_decay": 0.01,
+    "betas": [0.9, 0.98],
+    "grad_clip": 1.0,
+    "model": {
+        "hidden_size": 128,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 2,
+        "intermediate_size": 512,
+        "max_position_embeddings": 64,
+    },
     "mix": BASE_MIX,
 }
 SPECIAL = ["<pad>", "<eos>"]
@@ -43,7 +56,11 @@ def text_pair(p: dict) -> tuple[str, str]:
 
 def _byte_level_map() -> dict[str, str]:
     """GPT-2's bytes-to-unicode table: what a byte-level BPE vocabulary writes a character as (space -> Ġ)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
     cs, n = bs[:], 0
     for b in range(256):
         if b not in bs:
@@ -71,8 +88,12 @@ def build_tokenizer():
     tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     tok.decoder = decoders.ByteLevel()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>",
-                                   model_max_length=RECIPE["model"]["max_position_embeddings"])
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        eos_token="<eos>",
+        model_max_length=RECIPE["model"]["max_position_embeddings"],
+    )
 
 
 def _reloaded(tok, model, out_dir: Path):
@@ -85,8 +106,10 @@ def _reloaded(tok, model, out_dir: Path):
     loaded = AutoTokenizer.from_pretrained(out_dir)
     for p in build_splits(0)["val"]:
         s = "".join(text_pair(p))
-        if loaded(s, add_special_tokens=False)["input_ids"] != tok(s, add_special_tokens=False)["input_ids"] or loaded.decode(
-                loaded(s, add_special_tokens=False)["input_ids"]) != s:
+        if (
+            loaded(s, add_special_tokens=False)["input_ids"] != tok(s, add_special_tokens=False)["input_ids"]
+            or loaded.decode(loaded(s, add_special_tokens=False)["input_ids"]) != s
+        ):
             raise RuntimeError(f"tokenizer does not round-trip through AutoTokenizer on {s!r}")
     return loaded
 
@@ -116,12 +139,21 @@ def accuracy_by_type(model, tok, problems: list[dict], batch_size: int = 512) ->
     hits: dict[str, list[int]] = {}
     for i in range(0, len(problems), batch_size):
         chunk = problems[i : i + batch_size]
-        enc = tok([text_pair(p)[0] for p in chunk], return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = tok(
+            [text_pair(p)[0] for p in chunk], return_tensors="pt", padding=True, add_special_tokens=False
+        )
         with torch.inference_mode():
-            out = model.generate(**enc, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id,
-                                 eos_token_id=tok.eos_token_id)
+            out = model.generate(
+                **enc,
+                max_new_tokens=12,
+                do_sample=False,
+                pad_token_id=tok.pad_token_id,
+                eos_token_id=tok.eos_token_id,
+            )
         for p, row in zip(chunk, out[:, enc["input_ids"].shape[1] :], strict=True):
-            hits.setdefault(p["type"], []).append(int(tok.decode(row, skip_special_tokens=True).strip() == p["solution"]))
+            hits.setdefault(p["type"], []).append(
+                int(tok.decode(row, skip_special_tokens=True).strip() == p["solution"])
+            )
     return {k: sum(v) / len(v) for k, v in sorted(hits.items())}
 
 
@@ -133,15 +165,25 @@ def pretrain(out_dir: Path, recipe: dict[str, Any] = RECIPE, log=print) -> dict[
     torch.manual_seed(recipe["seed"])
     torch.use_deterministic_algorithms(True, warn_only=True)
     tok = build_tokenizer()
-    cfg = Qwen2Config(vocab_size=len(tok), tie_word_embeddings=True, eos_token_id=tok.eos_token_id,
-                      pad_token_id=tok.pad_token_id, bos_token_id=None, **recipe["model"])
+    cfg = Qwen2Config(
+        vocab_size=len(tok),
+        tie_word_embeddings=True,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=None,
+        **recipe["model"],
+    )
     model = Qwen2ForCausalLM(cfg)
     out_dir = Path(out_dir)
     tok = _reloaded(tok, model, out_dir)
     model.generation_config = GenerationConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    opt = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], betas=tuple(recipe["betas"]), weight_decay=recipe["weight_decay"])
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=recipe["lr"], betas=tuple(recipe["betas"]), weight_decay=recipe["weight_decay"]
+    )
     steps, warm = recipe["steps"], recipe["warmup"]
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+    )
     rng = random.Random(f"pretrain-{recipe['seed']}")
     names = list(recipe["mix"])
     t0 = time.perf_counter()
@@ -161,9 +203,15 @@ def pretrain(out_dir: Path, recipe: dict[str, Any] = RECIPE, log=print) -> dict[
     model.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
     acc = accuracy_by_type(model, tok, build_splits(0)["val"])
-    meta = {"recipe": recipe, "recipe_hash": recipe_hash(recipe), "weights_sha256": weights_sha256(out_dir),
-            "val_accuracy_by_type": acc, "train_seconds": round(time.perf_counter() - t0, 1),
-            "torch": torch.__version__, "rebuild": "statbench skillworld pretrain DIR --seed 0"}
+    meta = {
+        "recipe": recipe,
+        "recipe_hash": recipe_hash(recipe),
+        "weights_sha256": weights_sha256(out_dir),
+        "val_accuracy_by_type": acc,
+        "train_seconds": round(time.perf_counter() - t0, 1),
+        "torch": torch.__version__,
+        "rebuild": "statbench skillworld pretrain DIR --seed 0",
+    }
     (out_dir / "recipe.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return meta
 
@@ -182,10 +230,14 @@ def verify(model_dir: Path) -> dict[str, Any]:
         raise SpecError(f"{path}: missing; rebuild the base with `statbench skillworld pretrain {model_dir}`")
     meta = json.loads(path.read_text())
     if meta["recipe_hash"] != recipe_hash():
-        raise SpecError(f"{model_dir}: built from another recipe ({meta['recipe_hash'][:12]} != {recipe_hash()[:12]}); "
-                        f"rebuild it with `statbench skillworld pretrain {model_dir}`")
+        raise SpecError(
+            f"{model_dir}: built from another recipe ({meta['recipe_hash'][:12]} != {recipe_hash()[:12]}); "
+            f"rebuild it with `statbench skillworld pretrain {model_dir}`"
+        )
     got = weights_sha256(model_dir)
     if got != meta["weights_sha256"]:
-        raise SpecError(f"{model_dir}/model.safetensors: sha256 {got[:12]} does not match recipe.json "
-                        f"({meta['weights_sha256'][:12]}); restore it (git checkout) or rebuild it")
+        raise SpecError(
+            f"{model_dir}/model.safetensors: sha256 {got[:12]} does not match recipe.json "
+            f"({meta['weights_sha256'][:12]}); restore it (git checkout) or rebuild it"
+        )
     return meta

@@ -18,8 +18,16 @@ from harness.records.store import iter_samples
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "skillworld.yaml"
-ARMS = [("base", "sft"), ("uniform", "sft"), ("stat-sel", "sft"), ("stat-syn", "sft"), ("base", "grpo"), ("stat-sel", "grpo"),
-        ("uniform", "grpo"), ("stat-syn", "grpo")]
+ARMS = [
+    ("base", "sft"),
+    ("uniform", "sft"),
+    ("stat-sel", "sft"),
+    ("stat-syn", "sft"),
+    ("base", "grpo"),
+    ("stat-sel", "grpo"),
+    ("uniform", "grpo"),
+    ("stat-syn", "grpo"),
+]
 
 
 def arm_label(method: str, stage: str) -> str:
@@ -95,9 +103,13 @@ def grpo_notes(workdir: Path) -> list[str]:
         if not st["stage"].startswith("grpo/"):
             continue
         if summ.get("no_signal"):
-            notes.append(f"{st['stage']}: every GRPO group got identical rewards (all right or all wrong): "
-                         "no learning signal, the arm equals its starting model")
+            notes.append(
+                f"{st['stage']}: every GRPO group got identical rewards (all right or all wrong): "
+                "no learning signal, the arm equals its starting model"
+            )
         elif summ.get("frac_reward_zero_std_mean") is not None:
-            notes.append(f"{st['stage']}: {100 * summ['frac_reward_zero_std_mean']:.0f}% of GRPO groups had no reward "
-                         f"variance (no gradient) over {summ['steps']} steps")
+            notes.append(
+                f"{st['stage']}: {100 * summ['frac_reward_zero_std_mean']:.0f}% of GRPO groups had no reward "
+                f"variance (no gradient) over {summ['steps']} steps"
+            )
     return notes

@@ -17,14 +17,19 @@ from harness.skillworld import world
 
 class SkillWorldTeacher:
     """The skill world's oracle teacher: exact skills and solutions, no model."""
+
     def __init__(self, seed: int = 0):
         self.rng = random.Random(f"skillworld-oracle-{seed}")
         self.calls = 0
 
     def judge(self, items, skill_lists):
         self.calls += len(items)
-        return [Judgement(False, "oracle: the problem's skills", list(it.get("skills") or [])) if it.get("skills") else None
-                for it in items]
+        return [
+            Judgement(False, "oracle: the problem's skills", list(it.get("skills") or []))
+            if it.get("skills")
+            else None
+            for it in items
+        ]
 
     def label_skills(self, items, skill_lists, k):
         return [list(it.get("skills") or [])[:k] or None for it in items]
@@ -34,7 +39,9 @@ class SkillWorldTeacher:
 
     def propose(self, items, n):
         self.calls += len(items)
-        return [[p["problem"] for p in world.restricted(self.rng, {skill}, n, "syn")] for skill, _refs in items]
+        return [
+            [p["problem"] for p in world.restricted(self.rng, {skill}, n, "syn")] for skill, _refs in items
+        ]
 
     def solve(self, questions, n):
         self.calls += len(questions)

@@ -41,6 +41,7 @@ VERSION = 1
 @dataclass(frozen=True)
 class ProblemType:
     """A kind of skill-world problem: its name, the skills it needs and its generator."""
+
     name: str
     skills: tuple[str, ...]
     make: Callable[[random.Random], tuple[str, int]]
@@ -97,12 +98,21 @@ def _mod_add(r):
     return f"{a}%{b}+{c}", a % b + c
 
 
-TYPES: dict[str, ProblemType] = {t.name: t for t in (
-    ProblemType("add", ("add",), _add), ProblemType("sub", ("sub",), _sub), ProblemType("max", ("max",), _max),
-    ProblemType("min", ("min",), _min), ProblemType("max+add", ("max", "add"), _max_add),
-    ProblemType("mul", ("mul",), _mul), ProblemType("mod", ("mod",), _mod), ProblemType("conv", ("conv",), _conv),
-    ProblemType("mul+add", ("mul", "add"), _mul_add), ProblemType("mod+add", ("mod", "add"), _mod_add),
-)}
+TYPES: dict[str, ProblemType] = {
+    t.name: t
+    for t in (
+        ProblemType("add", ("add",), _add),
+        ProblemType("sub", ("sub",), _sub),
+        ProblemType("max", ("max",), _max),
+        ProblemType("min", ("min",), _min),
+        ProblemType("max+add", ("max", "add"), _max_add),
+        ProblemType("mul", ("mul",), _mul),
+        ProblemType("mod", ("mod",), _mod),
+        ProblemType("conv", ("conv",), _conv),
+        ProblemType("mul+add", ("mul", "add"), _mul_add),
+        ProblemType("mod+add", ("mod", "add"), _mod_add),
+    )
+}
 # the base student's pre-training mix: weak-skill types almost absent
 BASE_MIX = {name: (0.002 if set(t.skills) & set(WEAK) else 1.0) for name, t in TYPES.items()}
 
@@ -116,8 +126,16 @@ def problem(rng: random.Random, type_name: str, idx: str) -> dict:
     """One generated problem of type ``type_name`` with id ``idx``."""
     t = TYPES[type_name]
     text, ans = t.make(rng)
-    return {"id": idx, "problem": text, "answer": str(ans), "solution": solution(ans), "type": type_name,
-            "skills": list(t.skills), "subject": "skillworld", "level": len(t.skills)}
+    return {
+        "id": idx,
+        "problem": text,
+        "answer": str(ans),
+        "solution": solution(ans),
+        "type": type_name,
+        "skills": list(t.skills),
+        "subject": "skillworld",
+        "level": len(t.skills),
+    }
 
 
 def sample(rng: random.Random, weights: dict[str, float], n: int, prefix: str) -> list[dict]:
@@ -137,7 +155,9 @@ def per_type(rng: random.Random, counts: dict[str, int], prefix: str) -> list[di
 
 def restricted(rng: random.Random, skills: set[str], n: int, prefix: str) -> list[dict]:
     """n fresh problems whose types use only the given skills (the oracle teacher's synthesis)."""
-    names = [k for k, t in TYPES.items() if set(t.skills) <= skills] or [k for k, t in TYPES.items() if set(t.skills) & skills]
+    names = [k for k, t in TYPES.items() if set(t.skills) <= skills] or [
+        k for k, t in TYPES.items() if set(t.skills) & skills
+    ]
     return [problem(rng, rng.choice(names), f"{prefix}-{i}") for i in range(n)]
 
 
@@ -166,9 +186,12 @@ def answer_of(text: str) -> int | None:
         (r"^max\((\d+),(\d+)\)\+(\d+)$", lambda a, b, c: max(a, b) + c),
         (r"^(\d+)\*(\d+)\+(\d+)$", lambda a, b, c: a * b + c),
         (r"^(\d+)%(\d+)\+(\d+)$", lambda a, b, c: a % b + c),
-        (r"^(\d+)\+(\d+)$", lambda a, b: a + b), (r"^(\d+)-(\d+)$", lambda a, b: a - b),
-        (r"^max\((\d+),(\d+)\)$", max), (r"^min\((\d+),(\d+)\)$", min),
-        (r"^(\d+)\*(\d+)$", lambda a, b: a * b), (r"^(\d+)%(\d+)$", lambda a, b: a % b),
+        (r"^(\d+)\+(\d+)$", lambda a, b: a + b),
+        (r"^(\d+)-(\d+)$", lambda a, b: a - b),
+        (r"^max\((\d+),(\d+)\)$", max),
+        (r"^min\((\d+),(\d+)\)$", min),
+        (r"^(\d+)\*(\d+)$", lambda a, b: a * b),
+        (r"^(\d+)%(\d+)$", lambda a, b: a % b),
         (r"^(\d+)m in s$", lambda m: 60 * m),
     ]
     for pat, fn in patterns:

@@ -29,7 +29,11 @@ def test_demo_trains_the_weak_skills_and_reports_every_arm(demo):
     def weak(arm):
         return rows[arm]["weak"][0]  # (mean, sd) over seeds of accuracy on the weak skills
 
-    assert weak("STAT-Sel") > weak("Base") and weak("STAT-Syn") > weak("Base") and weak("Uniform SFT") > weak("Base")
+    assert (
+        weak("STAT-Sel") > weak("Base")
+        and weak("STAT-Syn") > weak("Base")
+        and weak("Uniform SFT") > weak("Base")
+    )
     board = (wd / "board" / "README.md").read_text()
     for label in ("Base Model", "Uniform SFT", "STAT-Sel", "STAT-Syn", "Base Model (GRPO only)"):
         assert f"| {label} |" in board
@@ -37,4 +41,6 @@ def test_demo_trains_the_weak_skills_and_reports_every_arm(demo):
     assert "leaderboard:" in r.stdout and "index.html" in r.stdout
     rec = json.loads((wd / "experiment.json").read_text())
     msp = next(s for s in rec["stages"] if s["stage"] == "msp")["summary"]
-    assert {s for s, _ in msp["top_skills"][:3]} <= set(world.WEAK) | {"add"}  # the profile finds the weak skills
+    assert {s for s, _ in msp["top_skills"][:3]} <= set(world.WEAK) | {
+        "add"
+    }  # the profile finds the weak skills

@@ -67,7 +67,9 @@ def test_ray_matrix_gives_each_running_job_its_own_gpu(matrix):
     for a, b in itertools.combinations(on_ray, 2):
         if a.started < b.ended and b.started < a.ended:  # ran at the same time
             assert a.device != b.device, (a.job.name, b.job.name)
-    assert any(a.started < b.ended and b.started < a.ended for a, b in itertools.combinations(on_ray, 2))  # and some did
+    assert any(
+        a.started < b.ended and b.started < a.ended for a, b in itertools.combinations(on_ray, 2)
+    )  # and some did
 
 
 def test_a_failing_job_is_reported_and_the_others_finish(matrix):
@@ -123,9 +125,13 @@ def test_pipeline_stages_as_ray_jobs_equal_the_in_process_run(ray_cluster, tmp_p
     results = run_pipeline(pipe, ray_cluster, exp, wd_ray, log=log.append)
     assert all(r.ok for r in results), [r.log_tail[-1500:] for r in results if not r.ok]
     assert not pipe.todo() and len(results) == 11
-    assert all([st.hash for st in r.outcome.stages] == [pipe.stages[r.job.name].hash] for r in results)  # result files
+    assert all(
+        [st.hash for st in r.outcome.stages] == [pipe.stages[r.job.name].hash] for r in results
+    )  # result files
     gpu_stages = {r.job.name: r.device for r in results if r.job.gpus}
-    assert set(gpu_stages) == {s.name for s in pipe.order if s.kind in ("generate", "select-lr", "sft", "eval")}
+    assert set(gpu_stages) == {
+        s.name for s in pipe.order if s.kind in ("generate", "select-lr", "sft", "eval")
+    }
     assert all(d in ("0", "1") for d in gpu_stages.values())
 
     r = statbench("run", exp, "--workdir", wd_local)
@@ -139,7 +145,10 @@ def test_pipeline_stages_as_ray_jobs_equal_the_in_process_run(ray_cluster, tmp_p
             assert ours == by_stage[s.name]["summary"], s.name
 
     def board(wd: Path) -> list[dict]:  # every cell, less the run ids (timestamps differ)
-        return [{k: v for k, v in row.items() if k != "runs"} for row in csv.DictReader((wd / "board" / "table.csv").open())]
+        return [
+            {k: v for k, v in row.items() if k != "runs"}
+            for row in csv.DictReader((wd / "board" / "table.csv").open())
+        ]
 
     assert board(wd_ray) == board(wd_local) and len(board(wd_ray)) == 4  # 2 arms x (GSM8K, MATH^D)
 
@@ -162,12 +171,36 @@ def test_run_cli_with_executor_resumes_and_reports(tmp_path):
 
 def test_eval_cli_fans_seeds_out_and_fails_cleanly_without_docker(models, tmp_path):
     runs = tmp_path / "runs"
-    r = statbench("eval", "--model", models[0], "--tasks", TASK, "--seeds", "0,1", "--executor", "local",
-                   "--runs-dir", runs, *OPTIONS, "--label", "method=base")
+    r = statbench(
+        "eval",
+        "--model",
+        models[0],
+        "--tasks",
+        TASK,
+        "--seeds",
+        "0,1",
+        "--executor",
+        "local",
+        "--runs-dir",
+        runs,
+        *OPTIONS,
+        "--label",
+        "method=base",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "2/2 job(s) succeeded on the local executor" in r.stderr and r.stdout.count(" ok ") == 2
     seeds = sorted(read_run(d).spec.spec.seed for d in runs.iterdir() if (d / "spec.json").is_file())
     assert seeds == [0, 1]
-    d = statbench("eval", "--model", models[0], "--tasks", TASK, "--executor", "docker", "--runs-dir", runs,
-                   env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
+    d = statbench(
+        "eval",
+        "--model",
+        models[0],
+        "--tasks",
+        TASK,
+        "--executor",
+        "docker",
+        "--runs-dir",
+        runs,
+        env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"},
+    )
     assert d.returncode == 1 and "Traceback" not in d.stderr and "no Docker engine reachable" in d.stderr

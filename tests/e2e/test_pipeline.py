@@ -47,7 +47,9 @@ def test_every_method_and_grpo_end_to_end(tiny_run):
     assert "MATH^D (n=6" in board and "| STAT-Syn |" in board and "Base Model (GRPO only)" in board
     assert "| **SFT+GRPO** |" in board
     table = board.split("## Per-skill")[0]
-    rows = [ln for ln in table.splitlines() if ln.startswith("| ") and "**" not in ln and not ln.startswith("| |")]
+    rows = [
+        ln for ln in table.splitlines() if ln.startswith("| ") and "**" not in ln and not ln.startswith("| |")
+    ]
     assert len(rows) == 16 and all("—" not in ln for ln in rows)  # every arm has every column: no gaps
     assert "| MATH-4k" in r.stdout  # the CLI prints the board
 
@@ -78,7 +80,13 @@ def test_rerun_is_all_cached_and_from_reruns_downstream_only(tiny_run):
     after = _done(wd)
     assert set(after) == set(before)
     assert sorted(n for n in after if after[n] != before[n]) == [
-        "board", "eval/stat-sel/grpo/s0", "eval/stat-sel/sft/s0", "grpo/stat-sel/s0", "sft/stat-sel/lr0.001/s0", "sft/stat-sel/s0"]
+        "board",
+        "eval/stat-sel/grpo/s0",
+        "eval/stat-sel/sft/s0",
+        "grpo/stat-sel/s0",
+        "sft/stat-sel/lr0.001/s0",
+        "sft/stat-sel/s0",
+    ]
 
 
 def test_dry_run_prints_plan_hashes_and_estimate(tiny_run):
@@ -96,11 +104,20 @@ def test_sigkill_during_sft_then_resume(tmp_path):
     # seconds without a new checkpoint or stage. Output goes to a file: an unread pipe can fill and block the run.
     stall, seen, last_change, killed = 900, -1, time.monotonic(), False
     with (tmp_path / "run.log").open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "harness", "run", str(spec), "--workdir", str(wd)], cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", "run", str(spec), "--workdir", str(wd)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             while proc.poll() is None and time.monotonic() - last_change < stall:
-                ckpts = list((wd / "work").glob("sft--math-train--*/checkpoint-*")) if (wd / "work").is_dir() else []
+                ckpts = (
+                    list((wd / "work").glob("sft--math-train--*/checkpoint-*"))
+                    if (wd / "work").is_dir()
+                    else []
+                )
                 step = max((int(c.name.split("-")[1]) for c in ckpts), default=0)
                 if step >= 6:
                     proc.send_signal(signal.SIGKILL)
@@ -115,7 +132,9 @@ def test_sigkill_during_sft_then_resume(tmp_path):
                 proc.kill()
             proc.wait()
     log_tail = (tmp_path / "run.log").read_text()[-3000:]
-    assert killed and proc.returncode == -signal.SIGKILL, f"SFT finished, or stalled, before it could be killed: {log_tail}"
+    assert killed and proc.returncode == -signal.SIGKILL, (
+        f"SFT finished, or stalled, before it could be killed: {log_tail}"
+    )
     assert not list((wd / "stages").glob("sft--math-train--lr*")), "a killed stage must not look complete"
     before = _done(wd)
     r = statbench("run", spec, "--workdir", wd)

@@ -21,13 +21,28 @@ def test_qlora_sft_then_grpo(tiny_model, tmp_path):
     from harness.recipe.experiment import GRPOSpec, SFTSpec
 
     rows = load_benchmark("math_train")[:32]
-    hp = SFTSpec(method="qlora", max_steps=6, per_device_batch_size=2, grad_accum=2, learning_rates=[2e-4], max_length=512,
-                 save_steps=3, group_by_length=False)
+    hp = SFTSpec(
+        method="qlora",
+        max_steps=6,
+        per_device_batch_size=2,
+        grad_accum=2,
+        learning_rates=[2e-4],
+        max_length=512,
+        save_steps=3,
+        group_by_length=False,
+    )
     meta = sft.train(str(tiny_model), rows, tmp_path / "sft", tmp_path / "sft-work", hp, 2e-4, 0)
     assert meta["method"] == "qlora" and meta["steps"] == 6
     assert json.loads((tmp_path / "sft" / "statbench_sft.json").read_text())["cuda"] is True
-    ghp = GRPOSpec(learning_rate=1e-5, questions_per_step=4, num_generations=4, mini_batch_questions=4,
-                   max_completion_length=32, max_steps=3, save_steps=2)
+    ghp = GRPOSpec(
+        learning_rate=1e-5,
+        questions_per_step=4,
+        num_generations=4,
+        mini_batch_questions=4,
+        max_completion_length=32,
+        max_steps=3,
+        save_steps=2,
+    )
     gmeta = grpo.train(str(tmp_path / "sft"), rows[:8], tmp_path / "grpo", tmp_path / "grpo-work", ghp, 0)
     assert gmeta["steps"] == 3 and gmeta["cuda"] is True
 
@@ -36,6 +51,12 @@ def test_vllm_backend_on_gpu(tiny_model, tmp_path):
     pytest.importorskip("vllm", reason="pip install -e '.[gpu]'")
     from harness.evaluation.runner import run_eval, spec_from_cli
 
-    spec = spec_from_cli(str(tiny_model), "vllm", ["statbench_gsm8k"], limit=4, max_gen_toks=16,
-                         backend_args={"dtype": "bfloat16", "max_model_len": 1024, "gpu_memory_utilization": 0.3})
+    spec = spec_from_cli(
+        str(tiny_model),
+        "vllm",
+        ["statbench_gsm8k"],
+        limit=4,
+        max_gen_toks=16,
+        backend_args={"dtype": "bfloat16", "max_model_len": 1024, "gpu_memory_utilization": 0.3},
+    )
     assert run_eval(spec, tmp_path).generated == 4

@@ -18,12 +18,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # What `harness.cli.main` sets before running the app (it is not called in-process).
-_MAIN_ENV = {"TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error",
-             "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1", "TOKENIZERS_PARALLELISM": "false"}
+_MAIN_ENV = {
+    "TQDM_DISABLE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 
 
-def statbench(*args, timeout: float | None = None, env: dict[str, str] | None = None, cwd: Path | str | None = ROOT,
-              stdin: str | None = None) -> subprocess.CompletedProcess:
+def statbench(
+    *args,
+    timeout: float | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | str | None = ROOT,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess:
     """``statbench ARGS`` in-process. An exception the CLI does not turn into an exit code is re-raised.
 
     ``timeout`` is accepted for symmetry with ``statbench_process`` and ignored (pytest's own limits apply).
@@ -37,11 +47,25 @@ def statbench(*args, timeout: float | None = None, env: dict[str, str] | None = 
         result = CliRunner().invoke(app, [str(a) for a in args], input=stdin, env={**defaults, **(env or {})})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
-    return subprocess.CompletedProcess(["statbench", *map(str, args)], result.exit_code, result.stdout, result.stderr)
+    return subprocess.CompletedProcess(
+        ["statbench", *map(str, args)], result.exit_code, result.stdout, result.stderr
+    )
 
 
-def statbench_process(*args, timeout: float = 900, env: dict[str, str] | None = None, cwd: Path | str | None = ROOT,
-                      stdin: str | None = None) -> subprocess.CompletedProcess:
+def statbench_process(
+    *args,
+    timeout: float = 900,
+    env: dict[str, str] | None = None,
+    cwd: Path | str | None = ROOT,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess:
     """``python -m harness ARGS`` in a fresh interpreter, output captured."""
-    return subprocess.run([sys.executable, "-m", "harness", *map(str, args)], input=stdin, capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )

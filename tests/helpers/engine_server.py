@@ -82,8 +82,14 @@ class Engine:
 
     def stats(self) -> dict:
         busy = (self.last - self.first) if self.first is not None and self.last is not None else 0.0
-        return {"busy_seconds": busy, "first": self.first, "last": self.last, "requests": self.requests,
-                "tokens": self.tokens, "failures": self.failures}
+        return {
+            "busy_seconds": busy,
+            "first": self.first,
+            "last": self.last,
+            "requests": self.requests,
+            "tokens": self.tokens,
+            "failures": self.failures,
+        }
 
     async def complete(self, path: str, body: dict, headers: dict) -> tuple[int, dict]:
         cfg = self.cfg
@@ -110,15 +116,29 @@ class Engine:
             return 200, {"id": "x", "object": "chat.completion", "choices": []}
         text = None if _unit("empty", prompt) < cfg.empty_rate else reply_text(prompt, seed, temp)
         finish = "length" if n >= (body.get("max_tokens") or 1 << 30) else "stop"
-        usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": n, "total_tokens": n + len(prompt.split())}
+        usage = {
+            "prompt_tokens": len(prompt.split()),
+            "completion_tokens": n,
+            "total_tokens": n + len(prompt.split()),
+        }
         if chat:
             msg: dict = {"role": "assistant", "content": text}
             if cfg.reasoning:
                 msg["reasoning_content"] = f"thinking about {reply_text(prompt, seed, temp)[:17]}"
-            return 200, {"id": "x", "object": "chat.completion", "model": cfg.model,
-                         "choices": [{"index": 0, "message": msg, "finish_reason": finish}], "usage": usage}
-        return 200, {"id": "x", "object": "text_completion", "model": cfg.model,
-                     "choices": [{"index": 0, "text": text, "finish_reason": finish}], "usage": usage}
+            return 200, {
+                "id": "x",
+                "object": "chat.completion",
+                "model": cfg.model,
+                "choices": [{"index": 0, "message": msg, "finish_reason": finish}],
+                "usage": usage,
+            }
+        return 200, {
+            "id": "x",
+            "object": "text_completion",
+            "model": cfg.model,
+            "choices": [{"index": 0, "text": text, "finish_reason": finish}],
+            "usage": usage,
+        }
 
 
 async def _handle(engine: Engine, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -136,8 +156,21 @@ async def _handle(engine: Engine, reader: asyncio.StreamReader, writer: asyncio.
             body = json.loads(raw) if raw else {}
             if method == "GET" and path.endswith("/models"):
                 cfg = engine.cfg
-                status, data = 200, {"object": "list", "data": [{"id": cfg.model, "object": "model", "root": cfg.root,
-                                                                  "max_model_len": cfg.max_model_len, "owned_by": "emulated"}]}
+                status, data = (
+                    200,
+                    {
+                        "object": "list",
+                        "data": [
+                            {
+                                "id": cfg.model,
+                                "object": "model",
+                                "root": cfg.root,
+                                "max_model_len": cfg.max_model_len,
+                                "owned_by": "emulated",
+                            }
+                        ],
+                    },
+                )
             elif method == "GET" and path.endswith("/stats"):
                 status, data = 200, engine.stats()
             elif method == "GET" and path.endswith("/calls"):
@@ -154,8 +187,11 @@ async def _handle(engine: Engine, reader: asyncio.StreamReader, writer: asyncio.
             else:
                 status, data = 404, {"error": {"message": f"no route {method} {path}"}}
             payload = json.dumps(data).encode()
-            writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-                         f"Connection: keep-alive\r\n\r\n".encode() + payload)
+            writer.write(
+                f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+                f"Connection: keep-alive\r\n\r\n".encode()
+                + payload
+            )
             await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError):
         return
@@ -194,7 +230,9 @@ def serve_engine(cfg: EngineConfig | None = None, process: bool = False) -> Iter
     stop = threading.Event()
     port: list[int] = []
     got = threading.Event()
-    th = threading.Thread(target=lambda: asyncio.run(_serve(cfg, lambda p: (port.append(p), got.set()), stop)), daemon=True)
+    th = threading.Thread(
+        target=lambda: asyncio.run(_serve(cfg, lambda p: (port.append(p), got.set()), stop)), daemon=True
+    )
     th.start()
     got.wait(30)
     try:
@@ -208,6 +246,10 @@ def control(url: str, path: str, body: dict | None = None) -> dict:
     """GET (no body) or POST (body) one of the engine's control endpoints: stats, calls, reset, config."""
     import httpx
 
-    r = httpx.post(f"{url}/{path}", json=body, timeout=30) if body is not None else httpx.get(f"{url}/{path}", timeout=30)
+    r = (
+        httpx.post(f"{url}/{path}", json=body, timeout=30)
+        if body is not None
+        else httpx.get(f"{url}/{path}", timeout=30)
+    )
     r.raise_for_status()
     return r.json()

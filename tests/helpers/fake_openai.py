@@ -48,7 +48,9 @@ def serve(model: FakeModel):
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with model.lock:
-                model.calls.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                model.calls.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+                )
                 n = len(model.calls)
             if model.rate_limit_every and n % model.rate_limit_every == 1:
                 self.send_response(429)
@@ -56,8 +58,12 @@ def serve(model: FakeModel):
                 self.end_headers()
                 return
             text = model.reply(body["messages"][0]["content"])
-            data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                               "usage": {"completion_tokens": len(text.split())}}).encode()
+            data = json.dumps(
+                {
+                    "choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                    "usage": {"completion_tokens": len(text.split())},
+                }
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

@@ -74,10 +74,20 @@ def serve(script: Script):
                 time.sleep(script.slow_seconds)
             prompt = body["messages"][0]["content"]
             text = "I will not use tags." if action == "notags" else good_reply(prompt)
-            out = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                   "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                   "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split()),
-                             "total_tokens": len(prompt.split()) + len(text.split())}}
+            out = {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                ],
+                "usage": {
+                    "prompt_tokens": len(prompt.split()),
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": len(prompt.split()) + len(text.split()),
+                },
+            }
             self._send(200, json.dumps(out).encode())
 
     with serve_handler(Handler) as url:

@@ -43,10 +43,20 @@ class _Engine:
             finished = n <= self.steps
             (out if finished else keep).append((rid, text, params, n))
         self.waiting = keep
-        return [SimpleNamespace(request_id=rid, finished=True,
-                                outputs=[SimpleNamespace(text=text, token_ids=list(range(min(n, params.max_tokens))),
-                                                         finish_reason="length" if n >= params.max_tokens else "stop")])
-                for rid, text, params, n in out]
+        return [
+            SimpleNamespace(
+                request_id=rid,
+                finished=True,
+                outputs=[
+                    SimpleNamespace(
+                        text=text,
+                        token_ids=list(range(min(n, params.max_tokens))),
+                        finish_reason="length" if n >= params.max_tokens else "stop",
+                    )
+                ],
+            )
+            for rid, text, params, n in out
+        ]
 
 
 class FakeLLM:

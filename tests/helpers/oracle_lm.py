@@ -38,7 +38,11 @@ def gold_response(task: str, doc: dict[str, Any]) -> str:
     if task == "statbench_amc23":
         return f"So the answer is $\\boxed{{{ref}}}$."  # reference_text(27.0) == "27": int against float
     if task == "statbench_olympiadbench" and doc.get("is_multiple_answer"):
-        items = [a.strip() for a in ref.split(",")] if all(parse_number(a.strip()) is not None for a in ref.split(",")) else None
+        items = (
+            [a.strip() for a in ref.split(",")]
+            if all(parse_number(a.strip()) is not None for a in ref.split(","))
+            else None
+        )
         if items and len(items) > 1:
             return "The answers are " + " and ".join(f"$\\boxed{{{a}}}$" for a in reversed(items)) + "."
     return f"Let me work through this.\n\nThe final answer is $\\boxed{{{ref}}}$."

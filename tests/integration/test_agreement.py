@@ -14,7 +14,9 @@ def test_statbench_agrees_with_labels_at_least_as_well_as_raw_math_verify():
     assert [r.name for r in reports] == list(FILES)
     for r in reports:
         sb, mv = r.scores[STATBENCH], r.scores[RAW_MV]
-        assert sb.agree >= mv.agree, f"{r.name}: statbench {sb.agree}/{r.n} < raw math-verify {mv.agree}/{r.n}"
+        assert sb.agree >= mv.agree, (
+            f"{r.name}: statbench {sb.agree}/{r.n} < raw math-verify {mv.agree}/{r.n}"
+        )
         assert sb.timeouts == 0, r.name
         assert len(r.disagreements) == r.n - sb.agree
 
@@ -25,7 +27,10 @@ def test_report_cli_writes_its_outputs(tmp_path):
     assert "raw math-verify" in r.stdout and "lm-eval hendrycks" in r.stdout and "lm-eval minerva" in r.stdout
     summary = json.loads((tmp_path / "agreement.json").read_text())
     assert set(summary) == set(FILES) and all(v["n"] == 5 for v in summary.values())
-    assert "| file | n | labelled correct | statbench | raw math-verify |" in (tmp_path / "agreement.md").read_text()
+    assert (
+        "| file | n | labelled correct | statbench | raw math-verify |"
+        in (tmp_path / "agreement.md").read_text()
+    )
     for line in (tmp_path / "disagreements.jsonl").read_text().splitlines():
         d = json.loads(line)
         assert d["statbench"] != d["label"]

@@ -27,7 +27,9 @@ TASKS = ["statbench_gsm8k", "statbench_amc23"]
 def _spec(model, **kw):
     base = dict(limit=2, max_gen_toks=12, batch_size=4)
     base.update(kw)
-    return spec_from_cli(str(model), "hf", kw.pop("tasks", TASKS), **{k: v for k, v in base.items() if k != "tasks"})
+    return spec_from_cli(
+        str(model), "hf", kw.pop("tasks", TASKS), **{k: v for k, v in base.items() if k != "tasks"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +43,35 @@ def test_run_record_is_complete(first_run):
     assert not out.reused_run and out.generated == 2 * 1 + 2 * 64 and out.cached == 0
     rec = read_run(out.run_dir)
     spec, results, prov = rec.spec, rec.results, rec.provenance
-    assert rec.schema_version == SCHEMA_VERSION and json.loads((out.run_dir / "spec.json").read_text())["schema_version"] == SCHEMA_VERSION
+    assert (
+        rec.schema_version == SCHEMA_VERSION
+        and json.loads((out.run_dir / "spec.json").read_text())["schema_version"] == SCHEMA_VERSION
+    )
     assert spec.spec_hash and spec.model_fingerprint and spec.chat_template.mode == "on"
-    assert spec.tasks["statbench_amc23"]["repeats"] == 64 and spec.generation("statbench_gsm8k")["max_gen_toks"] == 12
+    assert (
+        spec.tasks["statbench_amc23"]["repeats"] == 64
+        and spec.generation("statbench_gsm8k")["max_gen_toks"] == 12
+    )
     assert set(results) == set(TASKS)
     assert (results["statbench_amc23"].n, results["statbench_amc23"].k) == (2, 64)
     assert results["statbench_amc23"].metric_label == "avg@64"
-    for key in ("git", "packages", "python", "hardware", "container", "data_sha256", "checker", "chat_template_sha256",
-                "model_fingerprint", "task_files_sha256"):
+    for key in (
+        "git",
+        "packages",
+        "python",
+        "hardware",
+        "container",
+        "data_sha256",
+        "checker",
+        "chat_template_sha256",
+        "model_fingerprint",
+        "task_files_sha256",
+    ):
         assert key in prov, key
     assert prov["packages"]["lm-eval"] == "0.4.13" and prov["hardware"]["torch"].startswith("2.13.0")
-    assert all(not p.stat().st_mode & 0o222 for p in out.run_dir.rglob("*.json"))  # read-only for any user, root too
+    assert all(
+        not p.stat().st_mode & 0o222 for p in out.run_dir.rglob("*.json")
+    )  # read-only for any user, root too
     assert [r["run_id"] for r in RunIndex(runs).runs()] == [out.run_dir.name]
 
 
@@ -64,7 +84,9 @@ def test_samples_match_an_independent_regrade(first_run):
             rows = list(iter_samples(out.run_dir, task))
             assert len(rows) == results[task].n * results[task].k
             verdicts = fresh.grade_many([(r.response, r.reference) for r in rows])
-            assert [(v.correct, v.extracted, v.status) for v in verdicts] == [(r.correct, r.extracted, r.status) for r in rows]
+            assert [(v.correct, v.extracted, v.status) for v in verdicts] == [
+                (r.correct, r.extracted, r.status) for r in rows
+            ]
             per_doc = {}
             for r, v in zip(rows, verdicts, strict=True):
                 per_doc.setdefault(r.doc_id, []).append(v)
@@ -84,7 +106,9 @@ def test_identical_call_reuses_the_run_and_force_regenerates_nothing(first_run, 
     forced = run_eval(_spec(tiny_model), runs, force=True)
     assert not forced.reused_run and forced.generated == 0 and forced.cached == out.generated
     for task in TASKS:
-        assert [r.response for r in iter_samples(forced.run_dir, task)] == [r.response for r in iter_samples(out.run_dir, task)]
+        assert [r.response for r in iter_samples(forced.run_dir, task)] == [
+            r.response for r in iter_samples(out.run_dir, task)
+        ]
 
 
 def test_different_seed_is_a_different_run(first_run, tiny_model):
@@ -103,8 +127,21 @@ def _generations(db: Path) -> int:
 @pytest.mark.slow  # three full evals, one in a real process
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
     """A real process killed mid-generation; a rerun resumes from the generation cache."""
-    args = ["eval", "--model", str(tiny_model), "--tasks", "statbench_amc23", "--limit", "4", "--max-gen-toks", "24",
-            "--batch-size", "2", "--seed", "7"]
+    args = [
+        "eval",
+        "--model",
+        str(tiny_model),
+        "--tasks",
+        "statbench_amc23",
+        "--limit",
+        "4",
+        "--max-gen-toks",
+        "24",
+        "--batch-size",
+        "2",
+        "--seed",
+        "7",
+    ]
     total = 4 * 64
     killed_runs = tmp_path / "killed"
     db = killed_runs / ".cache" / "generations.sqlite"
@@ -113,8 +150,12 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
     # when the cache has not grown for STALL seconds. Output goes to a file: an unread pipe can fill and block.
     stall, count, last_change = 600, 0, time.monotonic()
     with (tmp_path / "killed.log").open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "harness", *args, "--runs-dir", str(killed_runs)], stdout=log,
-                                stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args, "--runs-dir", str(killed_runs)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             while proc.poll() is None and count < target and time.monotonic() - last_change < stall:
                 now = _generations(db) if db.exists() else 0
@@ -125,10 +166,14 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
             proc.wait()
-    assert count >= target, f"no progress for {stall}s or the run ended first (reached {count}/{target}): " \
-                            f"{(tmp_path / 'killed.log').read_text()[-2000:]}"
+    assert count >= target, (
+        f"no progress for {stall}s or the run ended first (reached {count}/{target}): "
+        f"{(tmp_path / 'killed.log').read_text()[-2000:]}"
+    )
     assert proc.returncode == -signal.SIGKILL, f"run finished before the kill (reached {count}/{target})"
-    assert not any(p.name[0].isdigit() for p in killed_runs.iterdir()), "a killed run must not leave a run record"
+    assert not any(p.name[0].isdigit() for p in killed_runs.iterdir()), (
+        "a killed run must not leave a run record"
+    )
     partial = sqlite3.connect(db).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
     assert 0 < partial < total
 
@@ -148,8 +193,20 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
 
 
 def test_cli_eval_prints_the_table_and_run(tiny_model, tmp_path):
-    r = statbench("eval", "--model", tiny_model, "--suite", "smoke", "--limit", "1", "--max-gen-toks", "8", "--runs-dir", tmp_path,
-                  timeout=600)
+    r = statbench(
+        "eval",
+        "--model",
+        tiny_model,
+        "--suite",
+        "smoke",
+        "--limit",
+        "1",
+        "--max-gen-toks",
+        "8",
+        "--runs-dir",
+        tmp_path,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     assert "statbench_math500" in r.stdout and "statbench_gsm8k" in r.stdout and "pass@1" in r.stdout
     assert "run: " in r.stderr and "generated" in r.stderr
@@ -166,7 +223,9 @@ def _eval_err(*args, cwd=None):
 
 
 def test_missing_model_path(tmp_path):
-    code, msg = _eval_err("--model", str(tmp_path / "nope"), "--tasks", "statbench_gsm8k", "--runs-dir", str(tmp_path / "r"))
+    code, msg = _eval_err(
+        "--model", str(tmp_path / "nope"), "--tasks", "statbench_gsm8k", "--runs-dir", str(tmp_path / "r")
+    )
     assert code == 2 and "model path does not exist" in msg and "Traceback" not in msg
 
 
@@ -176,15 +235,30 @@ def test_truncated_safetensors(tiny_model, tmp_path):
     w = broken / "model.safetensors"
     w.chmod(0o644)
     w.write_bytes(w.read_bytes()[: w.stat().st_size // 2])
-    code, msg = _eval_err("--model", str(broken), "--tasks", "statbench_gsm8k", "--runs-dir", str(tmp_path / "r"))
+    code, msg = _eval_err(
+        "--model", str(broken), "--tasks", "statbench_gsm8k", "--runs-dir", str(tmp_path / "r")
+    )
     assert code == 2 and "model.safetensors: truncated safetensors file" in msg
 
 
 def test_unknown_task_and_protocol_list_the_valid_ones(tiny_model, tmp_path):
-    code, msg = _eval_err("--model", str(tiny_model), "--tasks", "statbench_nope", "--runs-dir", str(tmp_path))
+    code, msg = _eval_err(
+        "--model", str(tiny_model), "--tasks", "statbench_nope", "--runs-dir", str(tmp_path)
+    )
     assert code == 2 and "unknown task(s) statbench_nope; valid tasks: statbench_math" in msg
-    code, msg = _eval_err("--model", str(tiny_model), "--tasks", "statbench_gsm8k", "--protocol", "fast", "--runs-dir", str(tmp_path))
-    assert code == 2 and "unknown protocol 'fast'; valid protocols: stat-paper, r1, greedy, consistency-5" in msg
+    code, msg = _eval_err(
+        "--model",
+        str(tiny_model),
+        "--tasks",
+        "statbench_gsm8k",
+        "--protocol",
+        "fast",
+        "--runs-dir",
+        str(tmp_path),
+    )
+    assert (
+        code == 2 and "unknown protocol 'fast'; valid protocols: stat-paper, r1, greedy, consistency-5" in msg
+    )
     code, msg = _eval_err("--model", str(tiny_model), "--suite", "nope", "--runs-dir", str(tmp_path))
     assert code == 2 and "unknown suite 'nope'; valid suites: stat-paper" in msg
 
@@ -192,14 +266,28 @@ def test_unknown_task_and_protocol_list_the_valid_ones(tiny_model, tmp_path):
 def test_unwritable_runs_dir_fails_before_any_work(tiny_model, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, msg = _eval_err("--model", str(tiny_model), "--tasks", "statbench_gsm8k", "--runs-dir", str(blocker / "runs"))
+    code, msg = _eval_err(
+        "--model", str(tiny_model), "--tasks", "statbench_gsm8k", "--runs-dir", str(blocker / "runs")
+    )
     assert code == 2 and "runs directory is not writable" in msg
 
 
 def test_prompt_that_does_not_fit_the_context_is_refused_before_generating(tiny_model, tmp_path):
-    code, msg = _eval_err("--model", str(tiny_model), "--tasks", "statbench_gsm8k", "--limit", "2", "--runs-dir", str(tmp_path))
-    assert code == 2 and "exceed the model's context" in msg and "2048 max new tokens" in msg and "> context 2048" in msg
-    assert sqlite3.connect(tmp_path / ".cache" / "generations.sqlite").execute("SELECT COUNT(*) FROM generations").fetchone()[0] == 0
+    code, msg = _eval_err(
+        "--model", str(tiny_model), "--tasks", "statbench_gsm8k", "--limit", "2", "--runs-dir", str(tmp_path)
+    )
+    assert (
+        code == 2
+        and "exceed the model's context" in msg
+        and "2048 max new tokens" in msg
+        and "> context 2048" in msg
+    )
+    assert (
+        sqlite3.connect(tmp_path / ".cache" / "generations.sqlite")
+        .execute("SELECT COUNT(*) FROM generations")
+        .fetchone()[0]
+        == 0
+    )
 
 
 # ------------------------------------------------------------------------------------- rescore
@@ -209,15 +297,27 @@ def test_rescore_a_statbench_run_lists_changed_verdicts(first_run, tmp_path):
 
     rec = read_run(out.run_dir)
     rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
-    rows[0] = rows[0].model_copy(update={"response": "so the answer is \\boxed{18}", "correct": False})  # an old checker said no
-    fake = write_run(tmp_path, "20000101T000000-fake-00000000", rec.spec, {"statbench_gsm8k": rec.results["statbench_gsm8k"]},
-                     rec.provenance, {"statbench_gsm8k": rows})
+    rows[0] = rows[0].model_copy(
+        update={"response": "so the answer is \\boxed{18}", "correct": False}
+    )  # an old checker said no
+    fake = write_run(
+        tmp_path,
+        "20000101T000000-fake-00000000",
+        rec.spec,
+        {"statbench_gsm8k": rec.results["statbench_gsm8k"]},
+        rec.provenance,
+        {"statbench_gsm8k": rows},
+    )
     r = statbench("rescore", fake.name, "--runs-dir", tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "1 verdict(s) changed" in r.stdout and "False -> True" in r.stdout
     new = next(p for p in tmp_path.iterdir() if "rescore" in p.name)
     spec = json.loads((new / "spec.json").read_text())
-    assert spec["kind"] == "rescore" and spec["source"] == str(fake.resolve()) and spec["source_spec_hash"] == rec.spec.spec_hash
+    assert (
+        spec["kind"] == "rescore"
+        and spec["source"] == str(fake.resolve())
+        and spec["source_spec_hash"] == rec.spec.spec_hash
+    )
     assert json.loads((new / "changes.jsonl").read_text().splitlines()[0])["after"] is True
 
 
@@ -229,10 +329,28 @@ def _lm_eval_samples(path: Path, lines: list[str]) -> Path:
 
 
 def test_rescore_an_lm_eval_samples_file(tmp_path):
-    lines = [json.dumps({"doc_id": 0, "doc": {"problem": "p", "answer": "27"}, "target": "27", "resps": [["So \\boxed{27.0}"]],
-                         "filtered_resps": ["So \\boxed{27.0}"], "exact_match": 0}),
-             json.dumps({"doc_id": 1, "doc": {"problem": "q"}, "target": "\\frac{1}{2}", "resps": [["The answer is 0.5"]],
-                         "filtered_resps": ["x"], "exact_match": 0})]
+    lines = [
+        json.dumps(
+            {
+                "doc_id": 0,
+                "doc": {"problem": "p", "answer": "27"},
+                "target": "27",
+                "resps": [["So \\boxed{27.0}"]],
+                "filtered_resps": ["So \\boxed{27.0}"],
+                "exact_match": 0,
+            }
+        ),
+        json.dumps(
+            {
+                "doc_id": 1,
+                "doc": {"problem": "q"},
+                "target": "\\frac{1}{2}",
+                "resps": [["The answer is 0.5"]],
+                "filtered_resps": ["x"],
+                "exact_match": 0,
+            }
+        ),
+    ]
     f = _lm_eval_samples(tmp_path / "lmeval", lines)
     r = statbench("rescore", f, "--runs-dir", tmp_path / "runs", timeout=300)
     assert r.returncode == 0, r.stderr
@@ -246,4 +364,6 @@ def test_rescore_refuses_a_malformed_samples_line_and_writes_nothing(tmp_path):
     f = _lm_eval_samples(tmp_path / "lmeval", [good, "{broken", good])
     r = statbench("rescore", f, "--runs-dir", tmp_path / "runs", timeout=300)
     assert r.returncode == 2 and f"{f}:2: not an lm-eval sample line" in r.stderr
-    assert not (tmp_path / "runs").exists() or not any(p.name[0].isdigit() for p in (tmp_path / "runs").iterdir())
+    assert not (tmp_path / "runs").exists() or not any(
+        p.name[0].isdigit() for p in (tmp_path / "runs").iterdir()
+    )

@@ -37,36 +37,62 @@ def _count(db: Path) -> int:
 
 def test_cache_key_names_backend_mode_and_dtype():
     params = GenParams(16, 0.6, 0.95, ()).as_dict()
-    producers = [{"backend": "hf", "dtype": "float32", "device": "cpu"}, {"backend": "hf", "dtype": "bfloat16", "device": "cpu"},
-                 {"backend": "openai", "mode": "chat", "served_model": None, "extra_body": None},
-                 {"backend": "openai", "mode": "completions", "served_model": None, "extra_body": None},
-                 {"backend": "vllm", "dtype": "bfloat16"}, {"backend": "vllm", "dtype": "bfloat16", "quantization": "awq"}]
+    producers = [
+        {"backend": "hf", "dtype": "float32", "device": "cpu"},
+        {"backend": "hf", "dtype": "bfloat16", "device": "cpu"},
+        {"backend": "openai", "mode": "chat", "served_model": None, "extra_body": None},
+        {"backend": "openai", "mode": "completions", "served_model": None, "extra_body": None},
+        {"backend": "vllm", "dtype": "bfloat16"},
+        {"backend": "vllm", "dtype": "bfloat16", "quantization": "awq"},
+    ]
     keys = {generation_key("fp", "prompt", params, 0, 0, p) for p in producers}
     assert len(keys) == len(producers)
-    assert generation_key("fp", "prompt", params, 0, 0, producers[0]) == generation_key("fp", "prompt", params, 0, 0, dict(producers[0]))
+    assert generation_key("fp", "prompt", params, 0, 0, producers[0]) == generation_key(
+        "fp", "prompt", params, 0, 0, dict(producers[0])
+    )
 
 
 def test_same_checkpoint_through_hf_fp32_hf_bf16_and_a_server_generates_afresh(tiny_model, tmp_path):
     base = dict(limit=2, max_gen_toks=8, batch_size=2)
-    f32 = run_eval(spec_from_cli(str(tiny_model), "hf", ["statbench_gsm8k"], backend_args={"dtype": "float32"}, **base), tmp_path)
-    bf16 = run_eval(spec_from_cli(str(tiny_model), "hf", ["statbench_gsm8k"], backend_args={"dtype": "bfloat16"}, **base), tmp_path)
+    f32 = run_eval(
+        spec_from_cli(str(tiny_model), "hf", ["statbench_gsm8k"], backend_args={"dtype": "float32"}, **base),
+        tmp_path,
+    )
+    bf16 = run_eval(
+        spec_from_cli(str(tiny_model), "hf", ["statbench_gsm8k"], backend_args={"dtype": "bfloat16"}, **base),
+        tmp_path,
+    )
     assert (f32.generated, f32.cached) == (2, 0)
     assert (bf16.generated, bf16.cached) == (2, 0), "bfloat16 was served float32's cached samples"
     with serve_engine(EngineConfig(**FAST)) as url:
-        served = run_eval(spec_from_cli("tiny", "openai", ["statbench_gsm8k"], limit=2, max_gen_toks=8,
-                                        backend_args={"base_url": url, "model_path": str(tiny_model)}), tmp_path)
+        served = run_eval(
+            spec_from_cli(
+                "tiny",
+                "openai",
+                ["statbench_gsm8k"],
+                limit=2,
+                max_gen_toks=8,
+                backend_args={"base_url": url, "model_path": str(tiny_model)},
+            ),
+            tmp_path,
+        )
         assert (served.generated, served.cached) == (2, 0)
         assert len(control(url, "calls")["calls"]) == 2, "the server never saw the requests"
     prov = json.loads((served.run_dir / "provenance.json").read_text())["generation"]
     assert prov["backend"]["backend"] == "openai" and prov["weights_hashed"] is True
-    again = run_eval(spec_from_cli(str(tiny_model), "hf", ["statbench_gsm8k"], backend_args={"dtype": "bfloat16"}, **base),
-                     tmp_path, force=True)
+    again = run_eval(
+        spec_from_cli(str(tiny_model), "hf", ["statbench_gsm8k"], backend_args={"dtype": "bfloat16"}, **base),
+        tmp_path,
+        force=True,
+    )
     assert (again.generated, again.cached) == (0, 2)
 
 
 def test_served_model_without_path_is_fingerprinted_by_v1_models_and_says_weights_not_hashed(tmp_path):
     with serve_engine(EngineConfig(**FAST, root="/models/a")) as url:
-        spec = spec_from_cli("emulated", "openai", ["statbench_gsm8k"], limit=1, max_gen_toks=8, backend_args={"base_url": url})
+        spec = spec_from_cli(
+            "emulated", "openai", ["statbench_gsm8k"], limit=1, max_gen_toks=8, backend_args={"base_url": url}
+        )
         a = run_eval(spec, tmp_path)
         control(url, "config", {"root": "/models/b"})  # other weights behind the same name and URL
         b = run_eval(spec, tmp_path, force=True)
@@ -78,9 +104,18 @@ def test_served_model_without_path_is_fingerprinted_by_v1_models_and_says_weight
 @pytest.mark.parametrize("mode", ["empty_rate", "malformed_rate"])
 def test_empty_or_malformed_reply_is_an_error_and_never_cached(tmp_path, mode):
     with serve_engine(EngineConfig(**FAST, **{mode: 1.0})) as url:
-        spec = spec_from_cli("emulated", "openai", ["statbench_gsm8k"], limit=3, max_gen_toks=8,
-                             backend_args={"base_url": url, "max_retries": 0})
-        with pytest.raises(RuntimeError, match=r"3 of 3 request\(s\) failed.*reply has (empty content|no choices) \(3 tries\)"):
+        spec = spec_from_cli(
+            "emulated",
+            "openai",
+            ["statbench_gsm8k"],
+            limit=3,
+            max_gen_toks=8,
+            backend_args={"base_url": url, "max_retries": 0},
+        )
+        with pytest.raises(
+            RuntimeError,
+            match=r"3 of 3 request\(s\) failed.*reply has (empty content|no choices) \(3 tries\)",
+        ):
             run_eval(spec, tmp_path)
         assert len(control(url, "calls")["calls"]) == 3 * 3  # each retried twice
         assert _count(tmp_path / ".cache" / "generations.sqlite") == 0 and not _runs(tmp_path)
@@ -90,8 +125,17 @@ def test_empty_or_malformed_reply_is_an_error_and_never_cached(tmp_path, mode):
 
 def test_reasoning_content_is_kept_with_the_sample_not_graded(tmp_path):
     with serve_engine(EngineConfig(**FAST, reasoning=True)) as url:
-        out = run_eval(spec_from_cli("emulated", "openai", ["statbench_gsm8k"], limit=2, max_gen_toks=8,
-                                     backend_args={"base_url": url, "extra_body": '{"top_k": 20}'}), tmp_path)
+        out = run_eval(
+            spec_from_cli(
+                "emulated",
+                "openai",
+                ["statbench_gsm8k"],
+                limit=2,
+                max_gen_toks=8,
+                backend_args={"base_url": url, "extra_body": '{"top_k": 20}'},
+            ),
+            tmp_path,
+        )
         bodies = [c["body"] for c in control(url, "calls")["calls"]]
     rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
     assert all(r.reasoning.startswith("thinking about Sample") and "thinking" not in r.response for r in rows)
@@ -99,8 +143,21 @@ def test_reasoning_content_is_kept_with_the_sample_not_graded(tmp_path):
 
 
 def test_partial_failure_finishes_the_rest_exits_nonzero_without_a_record_and_a_rerun_completes(tmp_path):
-    args = ["eval", "--model", "emulated", "--backend", "openai", "--tasks", "statbench_gsm8k,statbench_amc23",
-            "--limit", "3", "--max-gen-toks", "16", "--runs-dir", str(tmp_path)]
+    args = [
+        "eval",
+        "--model",
+        "emulated",
+        "--backend",
+        "openai",
+        "--tasks",
+        "statbench_gsm8k,statbench_amc23",
+        "--limit",
+        "3",
+        "--max-gen-toks",
+        "16",
+        "--runs-dir",
+        str(tmp_path),
+    ]
     total = 3 + 3 * 64
     with serve_engine(EngineConfig(**FAST, fail_rate=0.4)) as url:
         args += ["--backend-arg", f"base_url={url}", "--backend-arg", "max_retries=0"]
@@ -128,17 +185,42 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
     target = random.Random(seed).randint(2, total // 2)
     cfg = EngineConfig(token_time=0.0005, median_tokens=60, sigma=1.0, slots=8)
     with serve_engine(cfg) as url:
-        args = ["eval", "--model", "emulated", "--backend", "openai", "--tasks", "statbench_amc23", "--limit", "4",
-                "--max-gen-toks", "400", "--seed", "7", "--backend-arg", f"base_url={url}", "--backend-arg", "concurrency=8"]
+        args = [
+            "eval",
+            "--model",
+            "emulated",
+            "--backend",
+            "openai",
+            "--tasks",
+            "statbench_amc23",
+            "--limit",
+            "4",
+            "--max-gen-toks",
+            "400",
+            "--seed",
+            "7",
+            "--backend-arg",
+            f"base_url={url}",
+            "--backend-arg",
+            "concurrency=8",
+        ]
         killed = tmp_path / "killed"
-        proc = subprocess.Popen([sys.executable, "-m", "harness", *args, "--runs-dir", str(killed)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *args, "--runs-dir", str(killed)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         db = killed / ".cache" / "generations.sqlite"
         deadline, count = time.monotonic() + 300, 0
         while time.monotonic() < deadline and proc.poll() is None:
             if db.exists():
                 try:
-                    count = sqlite3.connect(db, timeout=1).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+                    count = (
+                        sqlite3.connect(db, timeout=1)
+                        .execute("SELECT COUNT(*) FROM generations")
+                        .fetchone()[0]
+                    )
                 except sqlite3.Error:
                     count = 0
                 if count >= target:
@@ -146,7 +228,9 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
                     break
             time.sleep(0.01)
         proc.wait(60)
-        assert proc.returncode == -signal.SIGKILL, f"run finished before the kill (reached {count}/{target}, seed {seed})"
+        assert proc.returncode == -signal.SIGKILL, (
+            f"run finished before the kill (reached {count}/{target}, seed {seed})"
+        )
         assert not _runs(killed)
         partial = _count(db)
         assert 0 < partial < total
@@ -157,7 +241,10 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
         assert clean.returncode == 0, clean.stderr
 
     def samples(runs):
-        return [(r.doc_id, r.sample, r.response, r.tokens) for r in iter_samples(_runs(runs)[0], "statbench_amc23")]
+        return [
+            (r.doc_id, r.sample, r.response, r.tokens)
+            for r in iter_samples(_runs(runs)[0], "statbench_amc23")
+        ]
 
     a, b = samples(killed), samples(tmp_path / "clean")
     assert len(a) == total and len({(d, s) for d, s, _, _ in a}) == total
@@ -167,22 +254,38 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
 def test_several_base_urls_share_the_requests_and_give_the_same_samples(tmp_path):
     with serve_engine(EngineConfig(**FAST)) as u1, serve_engine(EngineConfig(**FAST)) as u2:
         kw = dict(limit=2, max_gen_toks=16, seed=3)
-        one = run_eval(spec_from_cli("emulated", "openai", ["statbench_amc23"], backend_args={"base_url": u1}, **kw),
-                       tmp_path / "one")
+        one = run_eval(
+            spec_from_cli("emulated", "openai", ["statbench_amc23"], backend_args={"base_url": u1}, **kw),
+            tmp_path / "one",
+        )
         control(u1, "reset", {})
-        two = run_eval(spec_from_cli("emulated", "openai", ["statbench_amc23"],
-                                     backend_args={"base_url": f"{u1},{u2}", "concurrency": 4}, **kw), tmp_path / "two")
+        two = run_eval(
+            spec_from_cli(
+                "emulated",
+                "openai",
+                ["statbench_amc23"],
+                backend_args={"base_url": f"{u1},{u2}", "concurrency": 4},
+                **kw,
+            ),
+            tmp_path / "two",
+        )
         n1, n2 = control(u1, "stats")["requests"], control(u2, "stats")["requests"]
     assert n1 + n2 == 128 and n1 > 0 and n2 > 0
-    rows = [[(r.doc_id, r.sample, r.response) for r in iter_samples(o.run_dir, "statbench_amc23")] for o in (one, two)]
+    rows = [
+        [(r.doc_id, r.sample, r.response) for r in iter_samples(o.run_dir, "statbench_amc23")]
+        for o in (one, two)
+    ]
     assert rows[0] == rows[1]
 
 
 def test_servers_that_disagree_about_the_model_are_refused():
     from harness.evaluation.backends.openai import OpenAIBackend
 
-    with (serve_engine(EngineConfig(**FAST, root="/a")) as u1, serve_engine(EngineConfig(**FAST, root="/b")) as u2,
-          pytest.raises(RuntimeError, match="servers disagree")):
+    with (
+        serve_engine(EngineConfig(**FAST, root="/a")) as u1,
+        serve_engine(EngineConfig(**FAST, root="/b")) as u2,
+        pytest.raises(RuntimeError, match="servers disagree"),
+    ):
         OpenAIBackend("emulated", base_url=f"{u1},{u2}")
 
 
@@ -248,7 +351,10 @@ def test_hf_oom_on_a_single_prompt_is_an_error(tiny_model):
         hf.run(_requests(["a", "b"], GenParams(4, 0.0, 1.0, ())), _ListSink(), batch_size=2)
 
 
-FAKE = {"_engine": "tests.helpers.fake_vllm:FakeLLM", "_sampling": "tests.helpers.fake_vllm:FakeSamplingParams"}
+FAKE = {
+    "_engine": "tests.helpers.fake_vllm:FakeLLM",
+    "_sampling": "tests.helpers.fake_vllm:FakeSamplingParams",
+}
 
 
 def test_vllm_streams_the_whole_set_and_replicas_give_the_same_samples(tiny_model):
@@ -270,8 +376,12 @@ def test_vllm_streams_the_whole_set_and_replicas_give_the_same_samples(tiny_mode
         two.close()
     assert not s2.failures
     assert sorted((r.key, g) for r, g in s1.out) == sorted((r.key, g) for r, g in s2.out)
-    assert one.identity() == two.identity() == {"backend": "vllm", "dtype": "bfloat16"}  # replica count: not numerics
-    assert VLLMBackend(str(tiny_model), **FAKE, dtype="float16", quantization="awq").identity() != one.identity()
+    assert (
+        one.identity() == two.identity() == {"backend": "vllm", "dtype": "bfloat16"}
+    )  # replica count: not numerics
+    assert (
+        VLLMBackend(str(tiny_model), **FAKE, dtype="float16", quantization="awq").identity() != one.identity()
+    )
 
 
 def test_committer_commits_in_groups_and_on_a_quiet_timer(tmp_path):
@@ -315,8 +425,12 @@ print(cache.sharded)
 def test_two_processes_write_one_cache_at_once(tmp_path, shards):
     path = tmp_path / "shared" / "generations.sqlite"
     env = {**__import__("os").environ, "STATBENCH_CACHE_SHARDS": shards}
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag], env=env, stdout=subprocess.PIPE, text=True)
-             for tag in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), tag], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for tag in ("a", "b")
+    ]
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert [p.returncode for p in procs] == [0, 0] and outs == [str(shards == "1")] * 2
     cache = GenerationCache(path, shards=shards == "1")
@@ -324,6 +438,8 @@ def test_two_processes_write_one_cache_at_once(tmp_path, shards):
     got = cache.get_many(keys)
     assert len(got) == 400 and got["b-19-9"].text == "b199"
     if shards == "1":
-        assert len(list(path.with_name(path.name + ".shards").glob("*.sqlite"))) == 3  # two writers + this reader
+        assert (
+            len(list(path.with_name(path.name + ".shards").glob("*.sqlite"))) == 3
+        )  # two writers + this reader
         cache.merge_shards()
         assert GenerationCache(path, shards=False).count() == 400

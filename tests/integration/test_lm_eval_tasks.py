@@ -44,15 +44,20 @@ def test_every_task_is_registered(task_manager):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model,expected", [
-    ("statbench-gold", (1.0, 1.0, 1.0, 0.0)),   # avg@k, pass@k, maj@k, no-answer rate
-    ("statbench-wrong", (0.0, 0.0, 0.0, 0.0)),
-])
+@pytest.mark.parametrize(
+    "model,expected",
+    [
+        ("statbench-gold", (1.0, 1.0, 1.0, 0.0)),  # avg@k, pass@k, maj@k, no-answer rate
+        ("statbench-wrong", (0.0, 0.0, 0.0, 0.0)),
+    ],
+)
 def test_oracles_score_100_and_0_on_every_task(task_manager, model, expected):
     res = _evaluate(model, task_manager)["results"]
     for task in ALL:
         r = res[task]
-        assert (r["avg_at_k,all"], r["pass_at_k,all"], r["maj_at_k,all"], r["no_answer,all"]) == expected, task
+        assert (r["avg_at_k,all"], r["pass_at_k,all"], r["maj_at_k,all"], r["no_answer,all"]) == expected, (
+            task
+        )
 
 
 def test_repeats_reach_the_metrics(task_manager):
@@ -63,8 +68,13 @@ def test_repeats_reach_the_metrics(task_manager):
 
     register()
 
-    out = lm_eval.simple_evaluate(model="statbench-gold", tasks=["statbench_aime24"], task_manager=task_manager,
-                                  limit=2, log_samples=True)
+    out = lm_eval.simple_evaluate(
+        model="statbench-gold",
+        tasks=["statbench_aime24"],
+        task_manager=task_manager,
+        limit=2,
+        log_samples=True,
+    )
     sample = out["samples"]["statbench_aime24"][0]
     assert len(sample["filtered_resps"][0]) == 64
     assert out["configs"]["statbench_aime24"]["metadata"]["protocol"] == "stat-paper"
@@ -74,8 +84,20 @@ def test_repeats_reach_the_metrics(task_manager):
 def test_plain_lm_eval_cli_from_another_directory(tmp_path):
     """`lm_eval --include_path tasks` works as documented, from any working directory (no CWD-relative paths)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    cmd = [str(Path(sys.executable).parent / "lm_eval"), "run", "--model", "dummy", "--include_path", str(ROOT / "tasks"),
-           "--tasks", "statbench_amc23,statbench_math_val1k", "--limit", "2", "--output_path", str(tmp_path / "out")]
+    cmd = [
+        str(Path(sys.executable).parent / "lm_eval"),
+        "run",
+        "--model",
+        "dummy",
+        "--include_path",
+        str(ROOT / "tasks"),
+        "--tasks",
+        "statbench_amc23,statbench_math_val1k",
+        "--limit",
+        "2",
+        "--output_path",
+        str(tmp_path / "out"),
+    ]
     r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text())

@@ -19,11 +19,22 @@ N = 120
 def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("regress_runs")
     out = {}
-    for name, acc, protocol in [("good", 0.8, "stat-paper"), ("same", 0.8, "stat-paper"),
-                                ("worse", 0.5, "stat-paper"), ("greedy", 0.8, "greedy")]:
+    for name, acc, protocol in [
+        ("good", 0.8, "stat-paper"),
+        ("same", 0.8, "stat-paper"),
+        ("worse", 0.5, "stat-paper"),
+        ("greedy", 0.8, "greedy"),
+    ]:
         with serve(FakeModel(acc)) as url:
-            spec = spec_from_cli(f"model-{name}", "openai", ["statbench_gsm8k"], limit=N, max_gen_toks=64, protocol=protocol,
-                                 backend_args={"base_url": url, "concurrency": 4})
+            spec = spec_from_cli(
+                f"model-{name}",
+                "openai",
+                ["statbench_gsm8k"],
+                limit=N,
+                max_gen_toks=64,
+                protocol=protocol,
+                backend_args={"base_url": url, "concurrency": 4},
+            )
             out[name] = run_eval(spec, d).run_dir
     return d, out
 
@@ -84,7 +95,9 @@ def test_usage_errors_exit_2(runs):
 def test_simulated_false_alarm_rate_and_power():
     fa1, fa16 = simulate(500, 1, 0.0, 200), simulate(500, 16, 0.0, 200)
     p1, p16 = simulate(500, 1, 0.03, 200, seed=1), simulate(500, 16, 0.03, 200, seed=1)
-    print(f"\nfalse alarms (200 trials, 500 problems): pass@1 {fa1:.1%}, avg@16 {fa16:.1%}; "
-          f"power for a 3-point drop: pass@1 {p1:.1%}, avg@16 {p16:.1%}")
+    print(
+        f"\nfalse alarms (200 trials, 500 problems): pass@1 {fa1:.1%}, avg@16 {fa16:.1%}; "
+        f"power for a 3-point drop: pass@1 {p1:.1%}, avg@16 {p16:.1%}"
+    )
     assert fa1 <= 0.05 and fa16 <= 0.05
     assert p16 >= 0.8  # with 16 samples per problem a 3-point drop on 500 problems is caught

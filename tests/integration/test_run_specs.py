@@ -17,12 +17,18 @@ def test_gpu_examples_validate(example, tmp_path):
     assert "eval/stat-syn/grpo/s0" in r.stdout and "board" in r.stdout
 
 
-@pytest.mark.parametrize("body,msg", [
-    ("name: x\nstudent: {model: m}\nbogus: 1\n", "bogus: Extra inputs are not permitted"),
-    ("name: x\nstudent: {model: m, colour: red}\n", "student.colour: Extra inputs are not permitted"),
-    ("name: x\nstudent: {model: m}\nmethods: [stat-magic]\n", "unknown method(s) stat-magic"),
-    ("name: x\nstudent: {model: m}\ndifficulty: {consistency_samples: 8}\n", "difficulty.consistency_samples: Input should be 5"),
-])
+@pytest.mark.parametrize(
+    "body,msg",
+    [
+        ("name: x\nstudent: {model: m}\nbogus: 1\n", "bogus: Extra inputs are not permitted"),
+        ("name: x\nstudent: {model: m, colour: red}\n", "student.colour: Extra inputs are not permitted"),
+        ("name: x\nstudent: {model: m}\nmethods: [stat-magic]\n", "unknown method(s) stat-magic"),
+        (
+            "name: x\nstudent: {model: m}\ndifficulty: {consistency_samples: 8}\n",
+            "difficulty.consistency_samples: Input should be 5",
+        ),
+    ],
+)
 def test_bad_specs_name_the_key_and_file(tmp_path, body, msg):
     f = tmp_path / "bad.yaml"
     f.write_text(body)
@@ -32,8 +38,11 @@ def test_bad_specs_name_the_key_and_file(tmp_path, body, msg):
 
 def test_missing_teacher_key_and_empty_pool(tmp_path):
     f = tmp_path / "openai.yaml"
-    f.write_text(SFT_SPEC.format().replace("teacher: {kind: oracle}", "teacher: {kind: openai, api_key_env: STATBENCH_NO_SUCH_KEY}")
-                 .replace("methods: [math-train]", "methods: [stat-sel]"))
+    f.write_text(
+        SFT_SPEC.format()
+        .replace("teacher: {kind: oracle}", "teacher: {kind: openai, api_key_env: STATBENCH_NO_SUCH_KEY}")
+        .replace("methods: [math-train]", "methods: [stat-sel]")
+    )
     r = statbench("run", f, "--workdir", tmp_path / "wd")
     assert r.returncode == 2 and "environment variable STATBENCH_NO_SUCH_KEY is not set" in r.stderr
     assert not (tmp_path / "wd" / "stages").exists()  # refused before any work

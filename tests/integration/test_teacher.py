@@ -18,8 +18,17 @@ ITEM = {"id": "q1", "problem": "Solve 2x = 4.", "subject": "Algebra", "response"
 
 
 def _teacher(url, tmp_path, **kw):
-    spec = TeacherSpec(base_url=url, model="gpt-4o-mini", proposer_model="gpt-4o", api_key_env="STATBENCH_TEACHER_KEY",
-                       concurrency=2, timeout=1.0, max_retries=2, parse_retries=1, **kw)
+    spec = TeacherSpec(
+        base_url=url,
+        model="gpt-4o-mini",
+        proposer_model="gpt-4o",
+        api_key_env="STATBENCH_TEACHER_KEY",
+        concurrency=2,
+        timeout=1.0,
+        max_retries=2,
+        parse_retries=1,
+        **kw,
+    )
     return OpenAITeacher(spec, tmp_path / "teacher.sqlite")
 
 
@@ -33,7 +42,9 @@ def test_retries_parsing_cache_and_accounting(tmp_path, monkeypatch):
         assert script.actions == []  # every injected failure was met and survived
         assert all(r["auth"] == f"Bearer {KEY}" for r in script.requests)
         n = len(script.requests)
-        assert t.judge([ITEM], LISTS)[0].skills == j.skills and len(script.requests) == n  # served from the cache
+        assert (
+            t.judge([ITEM], LISTS)[0].skills == j.skills and len(script.requests) == n
+        )  # served from the cache
         [qs] = t.propose([("solving_equations", [{"problem": "p", "solution": "s"}] * 3)], 2)
         assert qs == ["What is 3 + 4?", "What is 3 + 4?"]
         assert t.solve(["What is 3 + 4?"], 2) == [["Adding gives \\boxed{7}."] * 2]
@@ -55,7 +66,10 @@ def test_a_reply_that_never_parses_is_recorded_as_failed(tmp_path, monkeypatch):
 
 def test_a_dead_server_fails_items_not_the_stage(tmp_path, monkeypatch):
     monkeypatch.setenv("STATBENCH_TEACHER_KEY", KEY)
-    t = _teacher("http://127.0.0.1:9/v1", tmp_path, )
+    t = _teacher(
+        "http://127.0.0.1:9/v1",
+        tmp_path,
+    )
     assert t.solve(["What is 1 + 1?"], 1) == [[]]
     assert t.usage()["failed"] >= 1
 

@@ -14,10 +14,18 @@ from harness.recipe.decontam import check, decontaminate
 from harness.recipe.experiment import DifficultySpec, SelectSpec, load_experiment
 
 
-@pytest.mark.parametrize("scores,difficult", [
-    ([0.95, 0.9, 0.9], False), ([0.95, 0.9, 0.8], True), ([0.9, 0.8, 0.95], False), ([0.86, 0.86, 0.84], True), ([0.95, 0.65, 0.99], True),
-    ([], True), ([0.86], False),
-])
+@pytest.mark.parametrize(
+    "scores,difficult",
+    [
+        ([0.95, 0.9, 0.9], False),
+        ([0.95, 0.9, 0.8], True),
+        ([0.9, 0.8, 0.95], False),
+        ([0.86, 0.86, 0.84], True),
+        ([0.95, 0.65, 0.99], True),
+        ([], True),
+        ([0.86], False),
+    ],
+)
 def test_prm_rule(scores, difficult):
     assert prm_rule(scores, 0.85, 0.7) is difficult
 
@@ -29,18 +37,28 @@ def test_prm_scorer_runs_on_any_chat_model(tiny_model):
 
 
 def test_consistency_rule():
-    rows = [{"id": "a", "extracted": x, "correct": False, "response": "r"} for x in ("3", "3.0", "4", None, "5")] + \
-           [{"id": "b", "extracted": x, "correct": False, "response": "r"} for x in ("1", "2", "3", "4", None)]
+    rows = [
+        {"id": "a", "extracted": x, "correct": False, "response": "r"} for x in ("3", "3.0", "4", None, "5")
+    ] + [{"id": "b", "extracted": x, "correct": False, "response": "r"} for x in ("1", "2", "3", "4", None)]
     v = classify(rows, DifficultySpec(method="consistency"), {"a": "", "b": ""})
     assert (v["a"]["difficult"], v["a"]["modal_count"]) == (False, 2)  # 3 and 3.0 are one answer
     assert (v["b"]["difficult"], v["b"]["modal_count"]) == (True, 1)
 
 
 def test_stat_sel_picks_follow_the_profile():
-    pool = {f"q{i}": {"id": f"q{i}", "problem": f"p{i}", "solution": f"s{i} \\boxed{{{i}}}", "answer": str(i)} for i in range(40)}
+    pool = {
+        f"q{i}": {"id": f"q{i}", "problem": f"p{i}", "solution": f"s{i} \\boxed{{{i}}}", "answer": str(i)}
+        for i in range(40)
+    }
     smap = SkillMap.from_labels({f"q{i}": ["algebra" if i < 20 else "geometry"] for i in range(40)})
-    msp = {"per_question": {"v1": {"skills": ["algebra"]}, "v2": {"skills": ["algebra"]}, "v3": {"skills": ["geometry"]},
-                            "v4": {"status": "failed"}}}
+    msp = {
+        "per_question": {
+            "v1": {"skills": ["algebra"]},
+            "v2": {"skills": ["algebra"]},
+            "v3": {"skills": ["geometry"]},
+            "v4": {"status": "failed"},
+        }
+    }
     qs, rep = stat_sel(pool, smap, msp, SelectSpec(questions_per_skill=5), seed=0)
     assert rep["picks_by_skill"] == {"algebra": 10, "geometry": 5}
     assert len(qs) == rep["unique_questions"] <= 15
@@ -64,15 +82,30 @@ def test_decontamination_exact_and_ngram():
     assert len(words) >= 20  # long enough for a 13-gram inside the first 20 words
     assert check("Consider this: " + " ".join(words[:20]) + " and more") == ("math", "13-gram")
     assert check("A brand new question about 7 apples and 3 pears in a basket.") is None
-    kept, rep = decontaminate([{"id": "a", "problem": test_problem}, {"id": "b", "problem": "What is 2 + 2 in base 7?"}])
-    assert [r["id"] for r in kept] == ["b"] and rep["rows_dropped"] == 1 and rep["by_benchmark"] == {"math (exact)": 1}
+    kept, rep = decontaminate(
+        [{"id": "a", "problem": test_problem}, {"id": "b", "problem": "What is 2 + 2 in base 7?"}]
+    )
+    assert (
+        [r["id"] for r in kept] == ["b"]
+        and rep["rows_dropped"] == 1
+        and rep["by_benchmark"] == {"math (exact)": 1}
+    )
 
 
 def test_extends_merges_and_errors_name_the_file(tmp_path):
-    (tmp_path / "base.yaml").write_text("name: base\nstudent: {model: m}\nbudget: 10\nselect: {questions_per_skill: 3}\n")
-    (tmp_path / "child.yaml").write_text("extends: base.yaml\nname: child\nselect: {answers_per_question: 1}\n")
+    (tmp_path / "base.yaml").write_text(
+        "name: base\nstudent: {model: m}\nbudget: 10\nselect: {questions_per_skill: 3}\n"
+    )
+    (tmp_path / "child.yaml").write_text(
+        "extends: base.yaml\nname: child\nselect: {answers_per_question: 1}\n"
+    )
     spec = load_experiment(tmp_path / "child.yaml")
-    assert (spec.name, spec.budget, spec.select.questions_per_skill, spec.select.answers_per_question) == ("child", 10, 3, 1)
+    assert (spec.name, spec.budget, spec.select.questions_per_skill, spec.select.answers_per_question) == (
+        "child",
+        10,
+        3,
+        1,
+    )
     assert spec.sft().lora_r == 16 and spec.grpo().learning_rate == 5e-7  # the paper preset
     (tmp_path / "bad.yaml").write_text("extends: base.yaml\nhparams: {sft: {lora_rank: 8}}\n")
     with pytest.raises(SpecError, match=r"bad\.yaml: hparams: lora_rank"):

@@ -9,10 +9,20 @@ from harness.core.errors import DataIntegrityError
 from harness.core.tasks import TASKS, load_benchmark, task_docs, tasks_dir
 
 EXPECTED = {
-    "statbench_math": 5000, "statbench_math500": 500, "statbench_math_val1k": 1000, "statbench_math_test4k": 4000,
-    "statbench_aime24": 30, "statbench_aime25": 30, "statbench_amc23": 40, "statbench_gsm8k": 1319,
-    "statbench_math_perturb_simple": 279, "statbench_math_perturb_hard": 279, "statbench_minerva272": 272,
-    "statbench_olympiadbench": 675, "statbench_skillworld": 3000, "statbench_skillworld_val": 400,
+    "statbench_math": 5000,
+    "statbench_math500": 500,
+    "statbench_math_val1k": 1000,
+    "statbench_math_test4k": 4000,
+    "statbench_aime24": 30,
+    "statbench_aime25": 30,
+    "statbench_amc23": 40,
+    "statbench_gsm8k": 1319,
+    "statbench_math_perturb_simple": 279,
+    "statbench_math_perturb_hard": 279,
+    "statbench_minerva272": 272,
+    "statbench_olympiadbench": 675,
+    "statbench_skillworld": 3000,
+    "statbench_skillworld_val": 400,
 }
 
 

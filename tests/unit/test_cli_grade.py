@@ -31,7 +31,11 @@ def test_grade_to_file(infile, tmp_path):
     assert r.returncode == 0, r.stderr
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["id"], x["correct"], x["extracted"], x["status"]) for x in rows] == [
-        (1, True, "27", "ok"), (2, True, "0.5", "ok"), (3, False, None, "no_answer"), (4, True, "(x+1)^2", "ok")]
+        (1, True, "27", "ok"),
+        (2, True, "0.5", "ok"),
+        (3, False, None, "no_answer"),
+        (4, True, "(x+1)^2", "ok"),
+    ]
     assert rows[0]["meta"] == "kept"
     assert "graded 4 lines" in r.stderr and "3 correct" in r.stderr
     assert r.stdout == ""
@@ -45,7 +49,14 @@ def test_grade_to_stdout_and_from_stdin(infile):
 
 def test_malformed_lines_are_named_and_nothing_else_is_lost(tmp_path):
     p = tmp_path / "bad.jsonl"
-    p.write_text(json.dumps(LINES[0]) + "\n{not json\n" + json.dumps({"response": "x"}) + "\n[1]\n" + json.dumps(LINES[1]) + "\n")
+    p.write_text(
+        json.dumps(LINES[0])
+        + "\n{not json\n"
+        + json.dumps({"response": "x"})
+        + "\n[1]\n"
+        + json.dumps(LINES[1])
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
     r = run(str(p), "-o", str(out))
     assert r.returncode == 1
@@ -67,11 +78,15 @@ def test_custom_keys_and_missing_file(tmp_path):
 def test_null_nan_and_non_scalar_references_are_line_errors_not_matches(tmp_path):
     p = tmp_path / "refs.jsonl"
     p.write_text(
-        json.dumps({"response": "\\boxed{None}", "reference": None}) + "\n"
+        json.dumps({"response": "\\boxed{None}", "reference": None})
+        + "\n"
         + '{"response": "\\\\boxed{nan}", "reference": NaN}\n'
-        + json.dumps({"response": "\\boxed{1}", "reference": {"a": 1}}) + "\n"
-        + json.dumps({"response": "\\boxed{True}", "reference": True}) + "\n"
-        + json.dumps({"response": "\\boxed{4}", "reference": "4"}) + "\n"
+        + json.dumps({"response": "\\boxed{1}", "reference": {"a": 1}})
+        + "\n"
+        + json.dumps({"response": "\\boxed{True}", "reference": True})
+        + "\n"
+        + json.dumps({"response": "\\boxed{4}", "reference": "4"})
+        + "\n"
     )
     out = tmp_path / "out.jsonl"
     r = run(str(p), "-o", str(out))
@@ -91,8 +106,11 @@ def test_hostile_lines_time_out_alone_and_every_line_is_graded(tmp_path):
         "\\boxed{10^{10^{10}}}",
     ]
     p = tmp_path / "hostile.jsonl"
-    p.write_text("".join(json.dumps({"response": h, "reference": "3"}) + "\n" for h in hostile)
-                 + json.dumps({"response": "\\boxed{4}", "reference": "4"}) + "\n")
+    p.write_text(
+        "".join(json.dumps({"response": h, "reference": "3"}) + "\n" for h in hostile)
+        + json.dumps({"response": "\\boxed{4}", "reference": "4"})
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
     r = run(str(p), "-o", str(out), "--timeout", "2")
     assert r.returncode == 0, r.stderr

@@ -29,8 +29,11 @@ def _instructions(parsed, name):
 
 def test_hadolint_is_clean():
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
-    r = subprocess.run([hadolint, "--config", str(ROOT / "containers" / ".hadolint.yaml"), str(DOCKERFILE)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [hadolint, "--config", str(ROOT / "containers" / ".hadolint.yaml"), str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -52,12 +55,19 @@ def test_python_packages_come_only_from_the_hash_locked_file(parsed):
 
 
 def test_entrypoint_user_and_labels(parsed):
-    assert _instructions(parsed, "ENTRYPOINT") == ['["statbench"]'] and _instructions(parsed, "CMD") == ['["doctor"]']
+    assert _instructions(parsed, "ENTRYPOINT") == ['["statbench"]'] and _instructions(parsed, "CMD") == [
+        '["doctor"]'
+    ]
     users = _instructions(parsed, "USER")
     assert users and not users[-1].startswith(("0", "root"))
     label_text = " ".join(_instructions(parsed, "LABEL"))
-    for key in ("org.opencontainers.image.revision=\"${GIT_SHA}\"", "io.statbench.lock-sha256=\"${LOCK_SHA256}\"",
-                "org.opencontainers.image.version", "org.opencontainers.image.source", "org.opencontainers.image.licenses"):
+    for key in (
+        'org.opencontainers.image.revision="${GIT_SHA}"',
+        'io.statbench.lock-sha256="${LOCK_SHA256}"',
+        "org.opencontainers.image.version",
+        "org.opencontainers.image.source",
+        "org.opencontainers.image.licenses",
+    ):
         assert key in label_text, key
     env_text = " ".join(_instructions(parsed, "ENV"))
     assert "STATBENCH_LOCK_SHA256=${LOCK_SHA256}" in env_text and "STATBENCH_GIT_SHA=${GIT_SHA}" in env_text
@@ -73,16 +83,23 @@ def test_build_command_labels_the_image_with_git_sha_and_lock_hash():
 
 
 def test_gpu_lock_is_generated_from_the_current_pyproject():
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "lock_gpu.py"), "--check"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "lock_gpu.py"), "--check"], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     text = (ROOT / "containers" / "requirements-gpu.lock").read_text()
     entries = re.findall(r"^[A-Za-z0-9_.\-]+==\S+ \\\n    --hash=sha256:[0-9a-f]{64}$", text, re.M)
-    assert len(entries) == len(containers.read_pins(ROOT / "containers" / "requirements-gpu.lock")) > 100  # every pin hash-locked
+    assert (
+        len(entries) == len(containers.read_pins(ROOT / "containers" / "requirements-gpu.lock")) > 100
+    )  # every pin hash-locked
 
 
 def test_gpu_image_and_ci_share_every_common_pin():
     """The one sanctioned difference: CI's torch is the CPU wheel of the same version (+cpu local label)."""
-    cpu, gpu = containers.read_pins(ROOT / "constraints.txt"), containers.read_pins(ROOT / "containers" / "requirements-gpu.lock")
+    cpu, gpu = (
+        containers.read_pins(ROOT / "constraints.txt"),
+        containers.read_pins(ROOT / "containers" / "requirements-gpu.lock"),
+    )
     common = set(cpu) & set(gpu)
     assert {"torch", "transformers", "trl", "lm-eval", "math-verify", "numpy", "peft", "accelerate"} <= common
     drift = {n: (cpu[n], gpu[n]) for n in common if cpu[n].split("+")[0] != gpu[n].split("+")[0]}
@@ -98,7 +115,9 @@ def test_pin_check_sees_a_changed_pyproject(tmp_path, monkeypatch):
     fake = tmp_path / "pyproject.toml"
     fake.write_text((ROOT / "pyproject.toml").read_text().replace('"trl==', '"trl==9', 1))
     monkeypatch.setattr(lock_gpu, "ROOT", tmp_path)
-    assert lock_gpu.pins_hash() != lock_gpu.lock_header_hash((ROOT / "containers" / "requirements-gpu.lock").read_text())
+    assert lock_gpu.pins_hash() != lock_gpu.lock_header_hash(
+        (ROOT / "containers" / "requirements-gpu.lock").read_text()
+    )
 
 
 @pytest.mark.parametrize("args", [["containers", "build"], ["containers", "ls"]])
@@ -109,19 +128,27 @@ def test_containers_commands_fail_in_one_sentence_without_an_engine(args):
     assert r.returncode == 1
     assert "Traceback" not in r.stderr + r.stdout
     lines = [x for x in r.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: cannot ") and "docker" in lines[0].lower(), r.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: cannot ") and "docker" in lines[0].lower(), (
+        r.stderr
+    )
 
 
 def test_build_refuses_the_placeholder_digest(monkeypatch, tmp_path):
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text(DOCKERFILE.read_text().replace(containers.base_image(DOCKERFILE).split("@")[1], containers.PLACEHOLDER))
+    dockerfile.write_text(
+        DOCKERFILE.read_text().replace(
+            containers.base_image(DOCKERFILE).split("@")[1], containers.PLACEHOLDER
+        )
+    )
     monkeypatch.setattr(containers, "DOCKERFILE", dockerfile)
     monkeypatch.setattr(containers, "engine_error", lambda need_buildx=True: None)
     with pytest.raises(containers.ContainerError, match="placeholder digest"):
         containers.build("eval", ["x:y"])
 
 
-@pytest.mark.parametrize("image_env", [{}, {"STATBENCH_LOCK_SHA256": "x", "STATBENCH_IMAGE_DIGEST": "img@sha256:" + "1" * 64}])
+@pytest.mark.parametrize(
+    "image_env", [{}, {"STATBENCH_LOCK_SHA256": "x", "STATBENCH_IMAGE_DIGEST": "img@sha256:" + "1" * 64}]
+)
 def test_doctor_passes_here_against_ci_and_image_locks(image_env):
     """In 'image' mode doctor checks this venv against the GPU lock: CI's installed versions are the image's."""
     import json

@@ -19,6 +19,7 @@ def _stages(calls: list[str], fail: str | None = None) -> list[Stage]:
             inputs = {d: json.loads((p / "out.json").read_text()) for d, p in ctx.inputs.items()}
             (ctx.out / "out.json").write_text(json.dumps({"name": name, "inputs": inputs}))
             return {"n": len(inputs)}
+
         return run
 
     spec = {"a": [], "b": [], "c": ["a"], "d": ["a", "b"], "e": ["c", "d"]}
@@ -52,7 +53,9 @@ def test_jobs_and_one_process_give_the_same_outputs(tmp_path):
     one.run(log=lambda m: None)
     for wave in jobs.waves():
         for s in wave:
-            Pipeline(_stages([]), tmp_path / "jobs").run(only=[s.name], log=lambda m: None)  # a fresh process each
+            Pipeline(_stages([]), tmp_path / "jobs").run(
+                only=[s.name], log=lambda m: None
+            )  # a fresh process each
     assert jobs.summary() == one.summary()
     for s in one.order:
         assert (one.out_dir(s) / "out.json").read_text() == (jobs.out_dir(s) / "out.json").read_text()
@@ -94,4 +97,6 @@ def test_wave_driver_skips_only_what_depends_on_a_failed_job(tmp_path):
     results = run_pipeline(pipe, ex, tmp_path / "exp.yaml", tmp_path, log=log.append)
     assert ex.batches == [["a", "b"], ["c", "d"]]  # e never submitted: it needs c
     assert [(r.job.name, r.ok) for r in results] == [("a", True), ("b", True), ("c", False), ("d", True)]
-    assert [s.name for s in pipe.todo()] == ["c", "e"] and any("skipped 1 stage(s)" in m and "e" in m for m in log)
+    assert [s.name for s in pipe.todo()] == ["c", "e"] and any(
+        "skipped 1 stage(s)" in m and "e" in m for m in log
+    )

@@ -25,7 +25,9 @@ def allowlist() -> dict[tuple[str, str], str]:
 
 
 def raw_math_verify(rows: list[dict]) -> list[bool]:
-    pool = WorkerPool("harness.scoring.equivalence.mv_raw", 2, 10.0, warmup="harness.scoring.equivalence.warmup")
+    pool = WorkerPool(
+        "harness.scoring.equivalence.mv_raw", 2, 10.0, warmup="harness.scoring.equivalence.warmup"
+    )
     try:
         outs = pool.map([(reference_text(r["reference"]), r["response"]) for r in rows])
     finally:
@@ -58,4 +60,6 @@ def test_allowlist_entries_are_short_reviewed_cases_where_math_verify_is_wrong()
         by_file.setdefault(name, []).append(rows[row_id])
     for rows in by_file.values():
         for r, mv in zip(rows, raw_math_verify(rows), strict=True):
-            assert mv != r["label"], f"{r['id']}: math-verify agrees with the label, so it cannot be allowlisted"
+            assert mv != r["label"], (
+                f"{r['id']}: math-verify agrees with the label, so it cannot be allowlisted"
+            )

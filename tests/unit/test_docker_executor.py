@@ -23,16 +23,29 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "docker" / "commands.t
 
 def eval_jobs(models, tasks, seeds, runs_dir, gpus=1, **kw):
     """Jobs for every model x task x seed (specs built directly, as ``statbench eval --seeds`` does)."""
-    specs = [EvalSpec.model_construct(**{**EvalSpec(model=m, tasks=["statbench_gsm8k"]).model_dump(), "tasks": [t],
-                                         "seed": s, **kw}) for m in models for t in tasks for s in seeds]
+    specs = [
+        EvalSpec.model_construct(
+            **{**EvalSpec(model=m, tasks=["statbench_gsm8k"]).model_dump(), "tasks": [t], "seed": s, **kw}
+        )
+        for m in models
+        for t in tasks
+        for s in seeds
+    ]
     return _eval_jobs(specs, runs_dir, gpus=gpus)
 
 
 def _jobs(tmp_path: Path) -> list[Job]:
     ckpt = tmp_path / "ckpt" / "stat-sel"
     ckpt.mkdir(parents=True)
-    jobs = eval_jobs([str(ckpt), "Qwen/Qwen2.5-Math-1.5B"], ["statbench_math500"], [0, 1], tmp_path / "runs", gpus=1,
-                     protocol="stat-paper", backend="vllm")
+    jobs = eval_jobs(
+        [str(ckpt), "Qwen/Qwen2.5-Math-1.5B"],
+        ["statbench_math500"],
+        [0, 1],
+        tmp_path / "runs",
+        gpus=1,
+        protocol="stat-paper",
+        backend="vllm",
+    )
     stage = SimpleNamespace(name="sft/stat-sel/s0", gpus=1)
     jobs.append(stage_job(stage, tmp_path / "exp" / "llama.yaml", tmp_path / "experiments" / "llama"))
     return jobs
@@ -47,17 +60,26 @@ def _golden_text(tmp_path: Path, ex: DockerExecutor) -> str:
 
 
 def test_command_lines_match_golden(tmp_path, monkeypatch):
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "STATBENCH_GRADER_WORKERS", "STATBENCH_GRADER_TIMEOUT"):
+    for name in (
+        "HF_HUB_OFFLINE",
+        "HF_DATASETS_OFFLINE",
+        "STATBENCH_GRADER_WORKERS",
+        "STATBENCH_GRADER_TIMEOUT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-do-not-leak")
     monkeypatch.setenv("WANDB_API_KEY", "also-secret")
-    ex = DockerExecutor(image="statbench-eval:latest", env_allow=["WANDB_API_KEY"], hf_cache="/", user="1000:1000")
+    ex = DockerExecutor(
+        image="statbench-eval:latest", env_allow=["WANDB_API_KEY"], hf_cache="/", user="1000:1000"
+    )
     got = _golden_text(tmp_path, ex)
     if os.environ.get("STATBENCH_UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(got)
-    assert got == GOLDEN.read_text(), "docker command lines changed (intended? regenerate with STATBENCH_UPDATE_GOLDEN=1)"
+    assert got == GOLDEN.read_text(), (
+        "docker command lines changed (intended? regenerate with STATBENCH_UPDATE_GOLDEN=1)"
+    )
     assert "sk-do-not-leak" not in got and "also-secret" not in got  # names only, never values
     assert "-e OPENAI_API_KEY" not in got and "-e WANDB_API_KEY" in got  # only allowlisted names pass
 
@@ -69,9 +91,13 @@ def test_sdk_call_matches_the_command_line(tmp_path, monkeypatch):
     spec = ex.spec(job, "img@sha256:" + "0" * 64, ["1"])
     kw = spec.sdk_kwargs()
     assert kw["image"] == "img:1" and kw["command"] == job.command() and kw["user"] == "1000:1000"
-    assert kw["environment"]["OPENAI_API_KEY"] == "sk-do-not-leak"  # the value goes to the engine, not to logs
+    assert (
+        kw["environment"]["OPENAI_API_KEY"] == "sk-do-not-leak"
+    )  # the value goes to the engine, not to logs
     assert kw["environment"]["STATBENCH_IMAGE_DIGEST"] == "img@sha256:" + "0" * 64
-    assert kw["device_requests"][0]["DeviceIDs"] == ["1"] and kw["device_requests"][0]["Capabilities"] == [["gpu"]]
+    assert kw["device_requests"][0]["DeviceIDs"] == ["1"] and kw["device_requests"][0]["Capabilities"] == [
+        ["gpu"]
+    ]
     runs = str((tmp_path / "runs").resolve())
     assert kw["volumes"][runs] == {"bind": runs, "mode": "rw"}
     model = str((tmp_path / "ckpt" / "stat-sel").resolve())
@@ -92,15 +118,21 @@ class _FakeContainer:
         with self.client.lock:
             self.client.running.remove(self.devices)
         cmd = self.kw["command"]
-        job = EvalJob.model_validate_json(Path(cmd[cmd.index("--spec") + 1]).read_text(), context={"stored": True})
+        job = EvalJob.model_validate_json(
+            Path(cmd[cmd.index("--spec") + 1]).read_text(), context={"stored": True}
+        )
         if "broken" in job.spec.tasks:
             return {"StatusCode": 3}
         run = f"/runs/{job.spec.model}-{job.spec.tasks[0]}"  # what the job reports in its result file
-        Path(cmd[cmd.index("--result-file") + 1]).write_text(JobOutcome(ok=True, run_dir=run, run_id=Path(run).name).model_dump_json())
+        Path(cmd[cmd.index("--result-file") + 1]).write_text(
+            JobOutcome(ok=True, run_dir=run, run_id=Path(run).name).model_dump_json()
+        )
         return {"StatusCode": 0}
 
     def logs(self):
-        return b"run: /runs/not-this-one\n"  # printed text is not an interface: executors read the result file
+        return (
+            b"run: /runs/not-this-one\n"  # printed text is not an interface: executors read the result file
+        )
 
     def remove(self, force=False):
         pass
@@ -112,7 +144,9 @@ class _FakeClient:
     def __init__(self):
         self.lock = threading.Lock()
         self.running, self.overlaps = [], []
-        self.images = SimpleNamespace(get=lambda name: SimpleNamespace(attrs={"RepoDigests": [f"{name}@sha256:" + "1" * 64]}, id="x"))
+        self.images = SimpleNamespace(
+            get=lambda name: SimpleNamespace(attrs={"RepoDigests": [f"{name}@sha256:" + "1" * 64]}, id="x")
+        )
         self.containers = SimpleNamespace(run=lambda **kw: _FakeContainer(self, kw))
 
 
@@ -122,7 +156,12 @@ def test_jobs_share_the_gpus_without_sharing_a_device(tmp_path):
     jobs = eval_jobs(["m1", "m2"], ["statbench_gsm8k", "broken"], [0], tmp_path / "runs", gpus=1)
     results = ex.run(jobs)
     assert [r.ok for r in results] == [True, False, True, False]  # failures reported, the others finished
-    assert [r.run_dir() for r in results] == ["/runs/m1-statbench_gsm8k", None, "/runs/m2-statbench_gsm8k", None]
+    assert [r.run_dir() for r in results] == [
+        "/runs/m1-statbench_gsm8k",
+        None,
+        "/runs/m2-statbench_gsm8k",
+        None,
+    ]
     assert {r.device for r in results} == {"0", "1"}
     assert max(len(o) for o in client.overlaps) == 2  # two at a time on two GPUs...
     assert all(len(o) == len(set(o)) for o in client.overlaps)  # ...never on the same one

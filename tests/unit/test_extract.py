@@ -14,9 +14,16 @@ CASES = [
     ("I think \\boxed{4}. Wait, recheck... final \\boxed{5}", "5", "boxed"),
     ("<think>maybe \\boxed{3}</think> The answer is $\\boxed{204}$", "204", "boxed"),
     ("<think>long thought with \\boxed{3}</think> so it is 7", "7", "last_line"),
-    ("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", "\\frac{1}{2}", "final_answer"),
-    ("The final answer is\n\\[\n\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}.\n\\]\nI hope it is correct.",
-     "\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}", "final_answer"),
+    (
+        "Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.",
+        "\\frac{1}{2}",
+        "final_answer",
+    ),
+    (
+        "The final answer is\n\\[\n\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}.\n\\]\nI hope it is correct.",
+        "\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}",
+        "final_answer",
+    ),
     ("She makes 9 * 2 = $18.\n#### 1,000", "1,000", "gsm8k"),
     ("**Answer: 27**", "27", "answer_line"),
     ("work\nA: 18", "18", "answer_line"),
@@ -66,7 +73,10 @@ WHOLE_EXPRESSIONS = [
     ("Putting it together:\nAnswer \\[\n12\n\\]", "12"),
     ("Putting it together:\n$$\n12\n$$", "12"),
     ("Therefore\n$$\n\\frac{\\sqrt{2}}{2}\n$$\nis the value.", "\\frac{\\sqrt{2}}{2}"),
-    ("So\n\\[\n\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}\n\\]", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}"),
+    (
+        "So\n\\[\n\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}\n\\]",
+        "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",
+    ),
 ]
 
 

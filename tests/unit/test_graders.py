@@ -4,7 +4,9 @@ from harness.evaluation.graders import hendrycks_is_equiv, minerva_exact_match
 
 
 def test_minerva_needs_its_final_answer_format():
-    assert minerva_exact_match("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", "\\frac{1}{2}")
+    assert minerva_exact_match(
+        "Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", "\\frac{1}{2}"
+    )
     assert not minerva_exact_match("Thus the answer is \\boxed{\\frac12}.", "\\frac{1}{2}")
 
 

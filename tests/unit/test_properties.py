@@ -46,21 +46,24 @@ def frac_latex(q: Fraction, k: int, cmd: str) -> str:
 
 
 @FAST
-@given(st.integers(-10**9, 10**9).flatmap(lambda n: st.tuples(st.just(n), number_forms(n))))
+@given(st.integers(-(10**9), 10**9).flatmap(lambda n: st.tuples(st.just(n), number_forms(n))))
 def test_integer_forms_are_equal(ck, case):
     n, form = case
     assert ck.grade(f"So the result is $\\boxed{{{form}}}$.", str(n)).correct, form
 
 
 @FAST
-@given(st.integers(-10**6, 10**6), st.integers(1, 10**6))
+@given(st.integers(-(10**6), 10**6), st.integers(1, 10**6))
 def test_different_integers_are_unequal(ck, n, d):
     assert not ck.grade(f"\\boxed{{{n + d}}}", str(n)).correct
 
 
 @FAST
-@given(st.fractions(min_value=-1000, max_value=1000, max_denominator=500).filter(lambda q: q.denominator > 1),
-       st.integers(1, 9), st.sampled_from(["\\frac", "\\dfrac", "\\tfrac"]))
+@given(
+    st.fractions(min_value=-1000, max_value=1000, max_denominator=500).filter(lambda q: q.denominator > 1),
+    st.integers(1, 9),
+    st.sampled_from(["\\frac", "\\dfrac", "\\tfrac"]),
+)
 def test_fraction_forms_are_equal(ck, q, k, cmd):
     ref = f"{q.numerator}/{q.denominator}"
     assert ck.grade(f"\\boxed{{{frac_latex(q, k, cmd)}}}", ref).correct
@@ -68,19 +71,28 @@ def test_fraction_forms_are_equal(ck, q, k, cmd):
 
 
 @FAST
-@given(st.fractions(min_value=-1000, max_value=1000, max_denominator=500),
-       st.fractions(min_value=-1000, max_value=1000, max_denominator=500))
+@given(
+    st.fractions(min_value=-1000, max_value=1000, max_denominator=500),
+    st.fractions(min_value=-1000, max_value=1000, max_denominator=500),
+)
 def test_different_fractions_are_unequal(ck, a, b):
     if a != b:
-        assert not ck.grade(f"\\boxed{{\\frac{{{a.numerator}}}{{{a.denominator}}}}}", f"{b.numerator}/{b.denominator}").correct
+        assert not ck.grade(
+            f"\\boxed{{\\frac{{{a.numerator}}}{{{a.denominator}}}}}", f"{b.numerator}/{b.denominator}"
+        ).correct
 
 
 REL = {("(", "<"): "<", ("[", "<"): "\\le", (")", "<"): "<", ("]", "<"): "\\le"}
 
 
 @FAST
-@given(st.integers(-1000, 1000), st.integers(1, 1000), st.sampled_from("(["), st.sampled_from(")]"),
-       st.booleans())
+@given(
+    st.integers(-1000, 1000),
+    st.integers(1, 1000),
+    st.sampled_from("(["),
+    st.sampled_from(")]"),
+    st.booleans(),
+)
 def test_interval_and_inequality_forms_are_equal(ck, lo, width, left, right, flipped):
     hi = lo + width
     interval = f"{left}{lo}, {hi}{right}"
@@ -113,7 +125,9 @@ HOSTILE_RESPONSES = st.one_of(
     st.integers(1000, 60_000).map(lambda n: "so" + " " * n + "7"),
     st.integers(100, 5000).map(lambda n: "\\boxed{" + "{" * n + "1" + "}" * n + "}"),
     st.integers(100, 5000).map(lambda n: "$" + "(" * n + "1" + ")" * n + "$"),
-    st.sampled_from(["word ", "x = 1 + ", "\\(", "$", "1", "\\frac{"]).map(lambda s: s * (1_000_000 // len(s))),
+    st.sampled_from(["word ", "x = 1 + ", "\\(", "$", "1", "\\frac{"]).map(
+        lambda s: s * (1_000_000 // len(s))
+    ),
 )
 
 

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_stat_paper_matches_the_paper():
     p = get_protocol("stat-paper")
     assert (p.sampling("math").temperature, p.sampling("math").k) == (0.1, 1)
-    assert (p.sampling("amc").temperature, p.sampling("amc").k, p.sampling("amc").label) == (1.0, 64, "avg@64")
+    assert (p.sampling("amc").temperature, p.sampling("amc").k, p.sampling("amc").label) == (
+        1.0,
+        64,
+        "avg@64",
+    )
     assert (p.sampling("aime").k, p.sampling("aime").primary_metric) == (64, "pass_at_k")
     assert p.sampling("math").max_gen_toks == 2048
 
@@ -31,24 +35,37 @@ def test_rendered_configs_pass_the_checks(protocol, family):
 
 
 def test_unknown_protocol_lists_valid_ones():
-    with pytest.raises(ProtocolError, match="unknown protocol 'r2'; valid protocols: stat-paper, r1, greedy, consistency-5"):
+    with pytest.raises(
+        ProtocolError, match="unknown protocol 'r2'; valid protocols: stat-paper, r1, greedy, consistency-5"
+    ):
         get_protocol("r2")
 
 
-@pytest.mark.parametrize("cfg,msg", [
-    ({"generation_kwargs": {"temperature": 0.6, "do_sample": False}}, "silently decode greedily"),
-    ({"generation_kwargs": {"temperature": 0.0, "do_sample": True}}, "ambiguous"),
-    ({"repeats": 8, "generation_kwargs": {"temperature": 0.0, "do_sample": False}}, "identical samples"),
-    ({"repeats": 8, "generation_kwargs": {"temperature": 1.0, "do_sample": True},
-      "filter_list": [{"name": "all", "filter": [{"function": "take_first_k", "k": 4}]}]}, "would drop samples"),
-])
+@pytest.mark.parametrize(
+    "cfg,msg",
+    [
+        ({"generation_kwargs": {"temperature": 0.6, "do_sample": False}}, "silently decode greedily"),
+        ({"generation_kwargs": {"temperature": 0.0, "do_sample": True}}, "ambiguous"),
+        ({"repeats": 8, "generation_kwargs": {"temperature": 0.0, "do_sample": False}}, "identical samples"),
+        (
+            {
+                "repeats": 8,
+                "generation_kwargs": {"temperature": 1.0, "do_sample": True},
+                "filter_list": [{"name": "all", "filter": [{"function": "take_first_k", "k": 4}]}],
+            },
+            "would drop samples",
+        ),
+    ],
+)
 def test_refusals(cfg, msg):
     with pytest.raises(ProtocolError, match=msg):
         check_generation("statbench_x", cfg)
 
 
 def test_shipped_task_yamls_are_the_stat_paper_rendering():
-    r = subprocess.run([sys.executable, "tools/render_tasks.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "tools/render_tasks.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
 
 

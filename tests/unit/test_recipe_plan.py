@@ -23,7 +23,11 @@ def test_the_stage1_protocol_keys_the_student_samples(tmp_path):
     before, after = _hashes(spec, tmp_path), _hashes(_with_difficulty(spec, protocol="greedy"), tmp_path)
     for name in ("student/val", "student/test", "difficulty", "msp", "board"):
         assert before[name] != after[name], name
-    for name in ("skillmap", "dataset/math-train", "sft/math-train/s0"):  # nothing upstream of Stage 1 changes
+    for name in (
+        "skillmap",
+        "dataset/math-train",
+        "sft/math-train/s0",
+    ):  # nothing upstream of Stage 1 changes
         assert before[name] == after[name], name
 
 

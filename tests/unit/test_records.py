@@ -29,25 +29,77 @@ TASK = "statbench_gsm8k"
 
 
 def _record(tmp_path: Path, run_id: str = "20000101T000000-m-00000000") -> Path:
-    spec = ResolvedSpec(kind="eval", spec=EvalSpec(model="m", tasks=[TASK], seed=3, labels={"method": "base"}),
-                        model_fingerprint="fp", chat_template={"mode": "off", "sha256": None},
-                        tasks={TASK: {"generation_kwargs": {"temperature": 0.0}}}, data_sha256={"gsm8k.jsonl": "1"},
-                        prompt_version=1, versions={"checker": "1"}).with_hash()
-    result = TaskResult(task=TASK, protocol="greedy", metric="pass_at_1", metric_label="pass@1", value=0.5, stderr=0.5,
-                        n=2, k=1, metrics={"pass_at_1": {"value": 0.5, "stderr": 0.5}}, truncation_rate=0.0,
-                        no_answer_rate=0.5, timeout_rate=0.0, mean_tokens=7.5)
-    rows = [SampleRow(id="a", doc_id=0, sample=0, prompt="p", response="\\boxed{1}", reference="1", tokens=5,
-                      finish_reason="stop", truncated=False, extracted="1", correct=True, status="ok", method="exact"),
-            SampleRow(id="b", doc_id=1, sample=0, prompt="q", response="no", reference="2", tokens=10,
-                      finish_reason="stop", truncated=False, extracted=None, correct=False, status="no_answer", method="")]
-    return write_run(tmp_path, run_id, spec, {TASK: result}, {"created": "2000-01-01T00:00:00Z"}, {TASK: rows})
+    spec = ResolvedSpec(
+        kind="eval",
+        spec=EvalSpec(model="m", tasks=[TASK], seed=3, labels={"method": "base"}),
+        model_fingerprint="fp",
+        chat_template={"mode": "off", "sha256": None},
+        tasks={TASK: {"generation_kwargs": {"temperature": 0.0}}},
+        data_sha256={"gsm8k.jsonl": "1"},
+        prompt_version=1,
+        versions={"checker": "1"},
+    ).with_hash()
+    result = TaskResult(
+        task=TASK,
+        protocol="greedy",
+        metric="pass_at_1",
+        metric_label="pass@1",
+        value=0.5,
+        stderr=0.5,
+        n=2,
+        k=1,
+        metrics={"pass_at_1": {"value": 0.5, "stderr": 0.5}},
+        truncation_rate=0.0,
+        no_answer_rate=0.5,
+        timeout_rate=0.0,
+        mean_tokens=7.5,
+    )
+    rows = [
+        SampleRow(
+            id="a",
+            doc_id=0,
+            sample=0,
+            prompt="p",
+            response="\\boxed{1}",
+            reference="1",
+            tokens=5,
+            finish_reason="stop",
+            truncated=False,
+            extracted="1",
+            correct=True,
+            status="ok",
+            method="exact",
+        ),
+        SampleRow(
+            id="b",
+            doc_id=1,
+            sample=0,
+            prompt="q",
+            response="no",
+            reference="2",
+            tokens=10,
+            finish_reason="stop",
+            truncated=False,
+            extracted=None,
+            correct=False,
+            status="no_answer",
+            method="",
+        ),
+    ]
+    return write_run(
+        tmp_path, run_id, spec, {TASK: result}, {"created": "2000-01-01T00:00:00Z"}, {TASK: rows}
+    )
 
 
 def test_run_record_round_trips(tmp_path):
     run = _record(tmp_path)
     rec = read_run(run)
     assert rec.schema_version == SCHEMA_VERSION and rec.run_id == run.name and rec.path == run
-    assert rec.spec.spec.seed == 3 and rec.spec.protocol == "stat-paper" and rec.spec.generation(TASK) == {"temperature": 0.0}
+    assert (
+        rec.spec.spec.seed == 3
+        and rec.spec.protocol == "stat-paper"
+        and rec.spec.generation(TASK) == {"temperature": 0.0}
+    )
     assert rec.results[TASK].value == 0.5 and rec.results[TASK].label == "pass@1"
     on_disk = json.loads((run / "spec.json").read_text())
     assert on_disk["schema_version"] == SCHEMA_VERSION and on_disk["spec_hash"] == rec.spec.spec_hash
@@ -94,7 +146,9 @@ def test_reading_skips_registry_checks_but_new_specs_get_them():
 def test_an_executor_reads_the_result_file_not_the_output(tmp_path):
     job = Job("j", ("eval",), files=str(tmp_path / "job"), spec="{}")
     job.write_spec()
-    Path(job.result_file).write_text(JobOutcome(ok=True, run_dir="/runs/right", run_id="right").model_dump_json())
+    Path(job.result_file).write_text(
+        JobOutcome(ok=True, run_dir="/runs/right", run_id="right").model_dump_json()
+    )
     r = finish(job, 0, "run: /runs/wrong  (1 generated)\n", None, 0.0)
     assert r.ok and r.run_dir() == "/runs/right" and r.reason() == "right"
     Path(job.result_file).unlink()
@@ -104,8 +158,14 @@ def test_an_executor_reads_the_result_file_not_the_output(tmp_path):
 
 def test_a_local_eval_job_reports_its_failure_in_the_result_file(tmp_path):
     spec = EvalSpec(model=str(tmp_path / "no-such-model"), tasks=[TASK], limit=1)
-    job = Job("bad", ("eval",), files=str(tmp_path / "job"),
-              spec=EvalJob(spec=spec, runs_dir=str(tmp_path / "runs")).model_dump_json())
-    r = run_subprocess(job, {"STATBENCH_DEBUG": ""} if os.environ.get("STATBENCH_DEBUG") else None, timeout=120)
+    job = Job(
+        "bad",
+        ("eval",),
+        files=str(tmp_path / "job"),
+        spec=EvalJob(spec=spec, runs_dir=str(tmp_path / "runs")).model_dump_json(),
+    )
+    r = run_subprocess(
+        job, {"STATBENCH_DEBUG": ""} if os.environ.get("STATBENCH_DEBUG") else None, timeout=120
+    )
     assert not r.ok and r.returncode == 2 and r.outcome is not None and not r.outcome.ok
     assert "no-such-model" in r.outcome.error and r.run_dir() is None

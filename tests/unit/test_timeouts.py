@@ -43,7 +43,10 @@ EXPECTED = {
     "empty box": ({"no_answer"}, False),
     "unicode minus": ({"ok"}, True),
     "huge factorial": ({"ok", "timeout"}, False),
-    "prose in a box": ({"ok", "timeout"}, None),  # math-verify reads the leading 3; either verdict is defensible
+    "prose in a box": (
+        {"ok", "timeout"},
+        None,
+    ),  # math-verify reads the leading 3; either verdict is defensible
     "long letter run in a box": ({"ok", "timeout"}, None),
     "40k whitespace in a box": ({"ok", "timeout"}, False),
     "40k whitespace unboxed": ({"ok"}, True),

@@ -21,5 +21,7 @@ def test_tiny_model_loads_and_has_head_dim_64_and_a_chat_template(tiny_model):
     cfg = AutoConfig.from_pretrained(tiny_model)
     assert cfg.hidden_size // cfg.num_attention_heads == 64
     tok = AutoTokenizer.from_pretrained(tiny_model)
-    text = tok.apply_chat_template([{"role": "user", "content": "1+1?"}], tokenize=False, add_generation_prompt=True)
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": "1+1?"}], tokenize=False, add_generation_prompt=True
+    )
     assert text.endswith("<|im_start|>assistant\n")

@@ -10,9 +10,18 @@ from typing import Any
 from harness.adapters.teachers.base import Teacher
 
 TEACHERS: dict[str, tuple[str, str]] = {
-    "openai": ("harness.adapters.teachers.openai:OpenAITeacher", "any OpenAI-compatible chat endpoint (OpenAI, vllm serve, ...)"),
-    "oracle": ("harness.adapters.teachers.ground_truth:OracleTeacher", "MATH ground truth, offline (no synthesis)"),
-    "skillworld": ("harness.skillworld.teacher:SkillWorldTeacher", "the skill world's teacher (by construction)"),
+    "openai": (
+        "harness.adapters.teachers.openai:OpenAITeacher",
+        "any OpenAI-compatible chat endpoint (OpenAI, vllm serve, ...)",
+    ),
+    "oracle": (
+        "harness.adapters.teachers.ground_truth:OracleTeacher",
+        "MATH ground truth, offline (no synthesis)",
+    ),
+    "skillworld": (
+        "harness.skillworld.teacher:SkillWorldTeacher",
+        "the skill world's teacher (by construction)",
+    ),
 }
 
 

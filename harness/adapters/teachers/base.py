@@ -36,6 +36,7 @@ def tag(text: str, name: str) -> str | None:
 @dataclass
 class Judgement:
     """A teacher's verdict on a student solution: correct or not, why, and the skills it was missing."""
+
     correct: bool
     reason: str
     skills: list[str]
@@ -44,6 +45,7 @@ class Judgement:
 @dataclass
 class Usage:
     """Teacher request accounting: requests, cache hits, failures, parse retries, tokens and cost."""
+
     requests: int = 0
     cached: int = 0
     failed: int = 0
@@ -57,9 +59,13 @@ class Usage:
 class Teacher(Protocol):
     """What the STAT stages ask of a teacher. Every method maps over its inputs; None = failed item."""
 
-    def judge(self, items: Sequence[dict[str, Any]], skill_lists: dict[str, list[str]]) -> list[Judgement | None]: ...
+    def judge(
+        self, items: Sequence[dict[str, Any]], skill_lists: dict[str, list[str]]
+    ) -> list[Judgement | None]: ...
 
-    def label_skills(self, items: Sequence[dict[str, Any]], skill_lists: dict[str, list[str]], k: int) -> list[list[str] | None]: ...
+    def label_skills(
+        self, items: Sequence[dict[str, Any]], skill_lists: dict[str, list[str]], k: int
+    ) -> list[list[str] | None]: ...
 
     def rewrite(self, items: Sequence[dict[str, Any]], n: int) -> list[list[str]]: ...
 

@@ -20,14 +20,19 @@ from harness.adapters.teachers.base import Judgement
 
 class OracleTeacher:
     """A teacher that answers from the data set's ground truth (labelled skills, reference solutions); no model, no network."""
+
     def __init__(self):
         self._solutions: dict[str, str] = {}
         self._calls = 0
 
     def judge(self, items: Sequence[dict[str, Any]], skill_lists) -> list[Judgement | None]:
         self._calls += len(items)
-        return [Judgement(False, "oracle: the question's labelled skills", list(it.get("skills") or []))
-                if it.get("skills") else None for it in items]
+        return [
+            Judgement(False, "oracle: the question's labelled skills", list(it.get("skills") or []))
+            if it.get("skills")
+            else None
+            for it in items
+        ]
 
     def label_skills(self, items, skill_lists, k):
         self._calls += len(items)

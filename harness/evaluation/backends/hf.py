@@ -20,7 +20,8 @@ def is_oom(exc: BaseException) -> bool:
     """Whether ``exc`` is an accelerator (or host) out-of-memory error."""
     name = type(exc).__name__
     return name in ("OutOfMemoryError", "OutOfMemoryError_") or (
-        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )
 
 
 class RowSampler:
@@ -49,20 +50,31 @@ class RowSampler:
 
 class HFBackend:
     """Generation with transformers on the local device (CPU or one GPU)."""
+
     name = "hf"
     static_batches = True  # the scheduler hands over a deterministic batch plan (Request.batch)
 
-    def __init__(self, model: str, dtype: str = "auto", device: str | None = None, trust_remote_code: bool = False,
-                 **extra: Any) -> None:
+    def __init__(
+        self,
+        model: str,
+        dtype: str = "auto",
+        device: str | None = None,
+        trust_remote_code: bool = False,
+        **extra: Any,
+    ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if extra:
-            raise ValueError(f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code")
+            raise ValueError(
+                f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code"
+            )
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if dtype == "auto":
-            dtype = "bfloat16" if self.device.startswith("cuda") and torch.cuda.is_bf16_supported() else "float32"
+            dtype = (
+                "bfloat16" if self.device.startswith("cuda") and torch.cuda.is_bf16_supported() else "float32"
+            )
         self.tok = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
         self.tok.padding_side = "left"
         if self.tok.pad_token is None:
@@ -130,12 +142,19 @@ class HFBackend:
 
         torch = self.torch
         enc = self.tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tok.pad_token_id,
-                                  "eos_token_id": sorted(self.eos_ids), "do_sample": False, "temperature": None,
-                                  "top_p": None, "top_k": None}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "pad_token_id": self.tok.pad_token_id,
+            "eos_token_id": sorted(self.eos_ids),
+            "do_sample": False,
+            "temperature": None,
+            "top_p": None,
+            "top_k": None,
+        }
         if params.temperature > 0:
             kwargs["logits_processor"] = LogitsProcessorList(
-                [RowSampler(torch, seeds, params.temperature, params.top_p, self.device)])
+                [RowSampler(torch, seeds, params.temperature, params.top_p, self.device)]
+            )
         if params.stop and self.stop_strings_ok:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tok)
         with torch.inference_mode():

