@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.core.tasks import SKILLWORLD_PROMPT as PROMPT
-from harness.skillworld.world import BASE_MIX, VERSION, build_splits, problem
+from harness.skillworld.world import BASE_MIX, PROMPT, VERSION, build_splits, problem
 
 RECIPE: dict[str, Any] = {
     "world_version": VERSION,
