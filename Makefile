@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE=1
 export HF_DATASETS_OFFLINE=1
 export TOKENIZERS_PARALLELISM=false
 
-.PHONY: demo test test-fast test-vllm bench lint lint-code format-check format lock lock-gpu image clean
+.PHONY: demo test test-fast test-vllm bench-vllm bench lint lint-code format-check format lock lock-gpu image clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ $(VLLM_VENV)/.installed: pyproject.toml constraints.txt
 
 test-vllm: $(VLLM_VENV)/.installed
 	VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -q tests/vllm
+
+# statbench eval's generation vs raw LLM.generate over the same requests, vllm-cpu, tiny model (no timed asserts)
+bench-vllm: $(VLLM_VENV)/.installed
+	VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python benchmarks/vllm_throughput.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/grader_throughput.py

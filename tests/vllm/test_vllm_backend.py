@@ -69,6 +69,6 @@ def test_vllm_two_cpu_replicas_equal_one_engine(tiny_model, tmp_path):
         tmp_path / "two",
     )
     assert two.generated == 2 * 64
-    a = [(r["doc_id"], r["sample"], r["response"]) for r in iter_samples(one.run_dir, "statbench_amc23")]
-    b = [(r["doc_id"], r["sample"], r["response"]) for r in iter_samples(two.run_dir, "statbench_amc23")]
+    a = [(r.doc_id, r.sample, r.response, r.tokens) for r in iter_samples(one.run_dir, "statbench_amc23")]
+    b = [(r.doc_id, r.sample, r.response, r.tokens) for r in iter_samples(two.run_dir, "statbench_amc23")]
     assert a == b

