@@ -52,6 +52,7 @@ def test_cache_key_names_backend_mode_and_dtype():
     )
 
 
+@pytest.mark.slow
 def test_same_checkpoint_through_hf_fp32_hf_bf16_and_a_server_generates_afresh(tiny_model, tmp_path):
     base = dict(limit=2, max_gen_toks=8, batch_size=2)
     f32 = run_eval(
@@ -142,6 +143,7 @@ def test_reasoning_content_is_kept_with_the_sample_not_graded(tmp_path):
     assert all(b["top_k"] == 20 for b in bodies)  # extra_body passed through
 
 
+@pytest.mark.slow
 def test_partial_failure_finishes_the_rest_exits_nonzero_without_a_record_and_a_rerun_completes(tmp_path):
     args = [
         "eval",
@@ -178,6 +180,7 @@ def test_partial_failure_finishes_the_rest_exits_nonzero_without_a_record_and_a_
     assert len(_runs(tmp_path)) == 1
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
     seed = random.randrange(1 << 30)
     print(f"kill-point seed {seed}")
