@@ -21,6 +21,7 @@ def test_statbench_agrees_with_labels_at_least_as_well_as_raw_math_verify():
         assert len(r.disagreements) == r.n - sb.agree
 
 
+@pytest.mark.slow  # the full report CLI (all labelled sets, 5 items each); the differential tests cover the checker fast
 def test_report_cli_writes_its_outputs(tmp_path):
     r = statbench("grade", "--report", "--limit", "5", "--report-dir", tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
