@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +16,7 @@ from harness.records.store import RunIndex, iter_samples, read_run
 from harness.scoring import Checker, sample_metrics
 from harness.scoring.metrics import aggregate
 from tests.helpers.cli import statbench
+from tests.helpers.sigkill import generations, kill_point, run_and_kill
 
 TASKS = ["statbench_gsm8k", "statbench_amc23"]
 
@@ -117,13 +114,6 @@ def test_different_seed_is_a_different_run(first_run, tiny_model):
     assert other.generated == 2 and other.run_dir != out.run_dir
 
 
-def _generations(db: Path) -> int:
-    try:
-        return sqlite3.connect(db, timeout=1).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
-    except sqlite3.Error:  # not created yet, or mid-write
-        return 0
-
-
 @pytest.mark.slow  # three full evals, one in a real process
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
     """A real process killed mid-generation; a rerun resumes from the generation cache."""
@@ -144,37 +134,15 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_path):
     ]
     total = 4 * 64
     killed_runs = tmp_path / "killed"
-    db = killed_runs / ".cache" / "generations.sqlite"
-    target = random.Random().randint(2, total // 2)
-    # No wall-clock deadline (a loaded machine may take minutes to start): poll for progress, and give up only
-    # when the cache has not grown for STALL seconds. Output goes to a file: an unread pipe can fill and block.
-    stall, count, last_change = 600, 0, time.monotonic()
-    with (tmp_path / "killed.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args, "--runs-dir", str(killed_runs)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            while proc.poll() is None and count < target and time.monotonic() - last_change < stall:
-                now = _generations(db) if db.exists() else 0
-                if now != count:
-                    count, last_change = now, time.monotonic()
-                time.sleep(0.02)
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-            proc.wait()
-    assert count >= target, (
-        f"no progress for {stall}s or the run ended first (reached {count}/{target}): "
-        f"{(tmp_path / 'killed.log').read_text()[-2000:]}"
-    )
-    assert proc.returncode == -signal.SIGKILL, f"run finished before the kill (reached {count}/{target})"
+    seed, target = kill_point(total, "hf SIGKILL test")
+    k = run_and_kill(args, killed_runs, target, tmp_path / "killed.log")
+    tag = f"[kill seed {seed}, target {target}/{total}]"
+    assert k.count >= target, f"{tag} no progress or the run ended first (reached {k.count}): {k.log_tail}"
+    assert k.returncode == -signal.SIGKILL, f"{tag} run finished before the kill (reached {k.count})"
     assert not any(p.name[0].isdigit() for p in killed_runs.iterdir()), (
-        "a killed run must not leave a run record"
+        f"{tag} a killed run left a run record"
     )
-    partial = sqlite3.connect(db).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+    partial = generations(killed_runs / ".cache" / "generations.sqlite")
     assert 0 < partial < total
 
     resumed = statbench(*args, "--runs-dir", killed_runs, timeout=600)

@@ -9,14 +9,7 @@ batched with). The kill seed is printed (``pytest -s``) and named in every failu
 
 from __future__ import annotations
 
-import contextlib
-import os
-import random
 import signal
-import sqlite3
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -24,17 +17,11 @@ pytest.importorskip("vllm", reason="vLLM is not installed here; run `make test-v
 
 from harness.records.store import iter_samples  # noqa: E402
 from tests.helpers.cli import ROOT, statbench_process  # noqa: E402
+from tests.helpers.sigkill import generations, kill_point, run_and_kill  # noqa: E402
 
 # max_num_seqs=32: the engine takes the 256 requests in waves, so completions (and group commits) are spread
 # over the run instead of landing in one step; it is an engine setting of all three runs alike.
 ENGINE = ["dtype=float32", "max_model_len=512", "enforce_eager=true", "max_num_seqs=32"]
-
-
-def _generations(db) -> int:
-    try:
-        return sqlite3.connect(db, timeout=1).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
-    except sqlite3.Error:  # not created yet, or mid-write
-        return 0
 
 
 def _samples(runs):
@@ -61,48 +48,17 @@ def test_vllm_sigkill_then_rerun_equals_an_uninterrupted_run(tiny_model, tmp_pat
     for a in ENGINE:
         args += ["--backend-arg", a]
     total = 4 * 64
-    seed = int(os.environ.get("STATBENCH_KILL_SEED") or random.SystemRandom().randrange(2**32))
-    target = random.Random(seed).randint(2, total // 2)
-    print(
-        f"\nvllm SIGKILL test: kill seed {seed} (STATBENCH_KILL_SEED), kill after >= {target}/{total} cached"
-    )
+    seed, target = kill_point(total, "vllm SIGKILL test")
     tag = f"[kill seed {seed}, target {target}/{total}]"
-
     killed_runs = tmp_path / "killed"
     db = killed_runs / ".cache" / "generations.sqlite"
-    # No wall-clock deadline (engine start-up on a loaded 2-core box takes a while): give up only when the
-    # cache has not grown for `stall` seconds. Output goes to a file: an unread pipe can fill and block.
-    stall, count, last_change = 600, 0, time.monotonic()
-    with (tmp_path / "killed.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args, "--runs-dir", str(killed_runs)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
-            start_new_session=True,  # its own process group: the engine-core child is reaped with it below
-        )
-        try:
-            while proc.poll() is None and count < target and time.monotonic() - last_change < stall:
-                now = _generations(db) if db.exists() else 0
-                if now != count:
-                    count, last_change = now, time.monotonic()
-                time.sleep(0.02)
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)  # the statbench process itself, mid-generation
-            proc.wait()
-            with contextlib.suppress(ProcessLookupError):  # then its orphaned vLLM engine-core process
-                os.killpg(proc.pid, signal.SIGKILL)
-    log_tail = (tmp_path / "killed.log").read_text()[-2000:]
-    assert count >= target, (
-        f"{tag} no progress for {stall}s or the run ended first (reached {count}): {log_tail}"
-    )
-    assert proc.returncode == -signal.SIGKILL, f"{tag} run finished before the kill (reached {count})"
+    k = run_and_kill(args, killed_runs, target, tmp_path / "killed.log", cwd=ROOT, process_group=True)
+    assert k.count >= target, f"{tag} no progress or the run ended first (reached {k.count}): {k.log_tail}"
+    assert k.returncode == -signal.SIGKILL, f"{tag} run finished before the kill (reached {k.count})"
     assert not any(p.name[0].isdigit() for p in killed_runs.iterdir()), (
-        f"{tag} a killed run must not leave a run record"
+        f"{tag} a killed run left a run record"
     )
-    partial = _generations(db)
+    partial = generations(db)
     assert 0 < partial < total, f"{tag} {partial} cached after the kill"
     print(f"vllm SIGKILL test: killed with {partial}/{total} generations cached")
 
