@@ -55,7 +55,7 @@ def train(
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    from harness.adapters.sft import last_complete_checkpoint, quiet_trainer
+    from harness.adapters.sft import last_complete_checkpoint, quiet_trainer, trainer_io_args
     from harness.core.tasks import prompt_for
     from harness.scoring import reference_text
 
@@ -92,13 +92,7 @@ def train(
         max_steps=hp.max_steps if hp.max_steps else -1,
         use_vllm=_vllm(hp.use_vllm),
         vllm_mode="colocate",
-        save_strategy="steps",
-        save_steps=hp.save_steps,
-        save_total_limit=2,
-        logging_steps=1,
-        report_to="none",
-        bf16=cuda,
-        use_cpu=not cuda,
+        **trainer_io_args(hp.save_steps, cuda),
         gradient_checkpointing=False,
         dataloader_num_workers=0,
         disable_tqdm=True,

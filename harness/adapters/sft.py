@@ -43,6 +43,20 @@ def prompt_completion(rows: list[dict[str, Any]], data: str, chat: bool) -> list
     return [{"prompt": prompt_for(data, r["problem"]), "completion": " " + r["solution"]} for r in rows]
 
 
+def trainer_io_args(save_steps: int, cuda: bool) -> dict[str, Any]:
+    """TrainingArguments shared by the SFT and GRPO stages: checkpoints every ``save_steps`` (two kept, so a
+    killed stage resumes), a log line per step, no integrations, bf16 on CUDA and plain fp32 on CPU."""
+    return {
+        "save_strategy": "steps",
+        "save_steps": save_steps,
+        "save_total_limit": 2,
+        "logging_steps": 1,
+        "report_to": "none",
+        "bf16": cuda,
+        "use_cpu": not cuda,
+    }
+
+
 def train(
     model_path: str,
     rows: list[dict[str, Any]],
@@ -112,13 +126,7 @@ def train(
         optim=hp.optim if cuda else "adamw_torch",
         completion_only_loss=True,
         train_sampling_strategy="group_by_length" if hp.group_by_length else "random",
-        save_strategy="steps",
-        save_steps=hp.save_steps,
-        save_total_limit=2,
-        logging_steps=1,
-        report_to="none",
-        bf16=cuda,
-        use_cpu=not cuda,
+        **trainer_io_args(hp.save_steps, cuda),
         gradient_checkpointing=method == "qlora",
         dataloader_num_workers=0,
         disable_tqdm=True,
