@@ -5,7 +5,6 @@ loop and replicas (fake engine), and two processes writing one cache."""
 from __future__ import annotations
 
 import json
-import random
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +22,7 @@ from harness.evaluation.runner import run_eval, spec_from_cli
 from harness.records.store import iter_samples
 from tests.helpers.cli import statbench
 from tests.helpers.engine_server import EngineConfig, control, serve_engine
+from tests.helpers.sigkill import kill_point, run_and_kill
 
 FAST = dict(token_time=0.0, median_tokens=20, sigma=0.5)
 
@@ -182,10 +182,8 @@ def test_partial_failure_finishes_the_rest_exits_nonzero_without_a_record_and_a_
 
 @pytest.mark.slow
 def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
-    seed = random.randrange(1 << 30)
-    print(f"kill-point seed {seed}")
     total = 4 * 64
-    target = random.Random(seed).randint(2, total // 2)
+    seed, target = kill_point(total, "openai SIGKILL test")
     cfg = EngineConfig(token_time=0.0005, median_tokens=60, sigma=1.0, slots=8)
     with serve_engine(cfg) as url:
         args = [
@@ -208,31 +206,10 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run_openai(tmp_path):
             "concurrency=8",
         ]
         killed = tmp_path / "killed"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *args, "--runs-dir", str(killed)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
         db = killed / ".cache" / "generations.sqlite"
-        deadline, count = time.monotonic() + 300, 0
-        while time.monotonic() < deadline and proc.poll() is None:
-            if db.exists():
-                try:
-                    count = (
-                        sqlite3.connect(db, timeout=1)
-                        .execute("SELECT COUNT(*) FROM generations")
-                        .fetchone()[0]
-                    )
-                except sqlite3.Error:
-                    count = 0
-                if count >= target:
-                    proc.send_signal(signal.SIGKILL)
-                    break
-            time.sleep(0.01)
-        proc.wait(60)
-        assert proc.returncode == -signal.SIGKILL, (
-            f"run finished before the kill (reached {count}/{target}, seed {seed})"
+        k = run_and_kill(args, killed, target, tmp_path / "killed.log")
+        assert k.returncode == -signal.SIGKILL, (
+            f"run finished before the kill (reached {k.count}/{target}, seed {seed}): {k.log_tail}"
         )
         assert not _runs(killed)
         partial = _count(db)
