@@ -15,7 +15,7 @@ any backend.
 - A request that fails (after the backend's retries) does not stop the others; when the rest are done
   and committed, ``GenerationFailed`` names the failures per task (the runner then writes no record).
 - Before the first generation every prompt is checked against the context window (vLLM would silently
-  cut or empty an over-long prompt; anchors-eval.md §0.3).
+  cut or empty an over-long prompt).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-import lm_eval.models  # noqa: F401  - fill lm-eval's model registry first (spike G6)
+import lm_eval.models  # noqa: F401  - fill lm-eval's model registry first (its registry is filled lazily, only when empty)
 from lm_eval.api.model import LM
 
 from harness.core.errors import SpecError

@@ -5,7 +5,7 @@ Order (first that yields wins; each records the method used):
 1. If the response contains ``</think>``, only the text after the last ``</think>`` is searched.
 2. The **last** ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces matched), or ``\\boxed 5``.
    Only the last is taken: math-verify joins nearby boxes into a set, which marks
-   "\\boxed{4} ... wait ... \\boxed{5}" wrong (anchors-eval.md §1.0). All boxes are kept in
+   "\\boxed{4} ... wait ... \\boxed{5}" wrong. All boxes are kept in
    ``Extraction.boxes`` so the checker can still accept "\\boxed{1} and \\boxed{2}" against the
    list reference "1, 2".
    An explicit answer statement *after* the last box ("The answer is: 2.", "#### 2") wins over it
