@@ -85,9 +85,12 @@ def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> 
             if n in spec.tasks
         }
     )
+    from harness.core.redact import redact
+
     return ResolvedSpec(
         kind="eval",
-        spec=spec,
+        # spec.json never holds a URL password or token (unchanged, and so the same hash, when there is none)
+        spec=spec.model_copy(update={"backend_args": redact(dict(spec.backend_args))}),
         model_fingerprint=fingerprint,
         chat_template={
             "mode": template_mode,

@@ -215,6 +215,19 @@ class ExperimentSpec(_Strict):
     hparams: HParams = HParams()
     eval: ExperimentEval = ExperimentEval()
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        # the name becomes a folder (experiments/<name>): one plain path component, nothing that escapes it
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,99}", v) or v.endswith("."):
+            raise ValueError(
+                f"{v!r} is not a usable experiment name: use 1-100 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit (it names the folder experiments/<name>)"
+            )
+        return v
+
     @field_validator("methods", "grpo_methods")
     @classmethod
     def _methods(cls, v: list[str] | None) -> list[str] | None:

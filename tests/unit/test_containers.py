@@ -128,7 +128,7 @@ def test_containers_commands_fail_in_one_sentence_without_an_engine(args):
     assert r.returncode == 1
     assert "Traceback" not in r.stderr + r.stdout
     lines = [x for x in r.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: cannot ") and "docker" in lines[0].lower(), (
+    assert len(lines) == 1 and lines[0].startswith("statbench: error: cannot ") and "docker" in lines[0].lower(), (
         r.stderr
     )
 

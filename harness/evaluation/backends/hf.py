@@ -10,10 +10,41 @@ single prompt that does not fit is an error.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from harness.core.errors import SpecError
 from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
 from harness.evaluation.cache import Generation
+
+
+class Args(BaseModel):
+    """``--backend-arg`` keys of the hf backend."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device: str | None = None
+    trust_remote_code: bool = False
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, device: str | None) -> str | None:
+        if device is None:
+            return device
+        if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", device):
+            raise ValueError("expected cpu, cuda, cuda:N or mps")
+        if device.startswith("cuda"):
+            import torch
+
+            n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if n == 0:
+                raise ValueError("CUDA is not available on this machine (torch sees no GPU); use device=cpu")
+            if ":" in device and int(device.split(":")[1]) >= n:
+                raise ValueError(f"this machine has {n} CUDA device(s)")
+        return device
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -66,7 +97,7 @@ class HFBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if extra:
-            raise ValueError(
+            raise SpecError(
                 f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code"
             )
         self.torch = torch
