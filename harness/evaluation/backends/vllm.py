@@ -70,6 +70,7 @@ class Args(BaseModel):
             )
         return self
 
+
 # engine arguments that change what a request generates (the cache key names them)
 NUMERIC_ARGS = (
     "quantization",
