@@ -308,14 +308,18 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path in seen:
         raise SpecError(f"{path}: extends cycle")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as e:
         raise SpecError(f"{path}: cannot read ({e.strerror})") from e
-    except yaml.YAMLError as e:
-        raise SpecError(f"{path}: invalid YAML ({e})") from e
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not UTF-8 text (byte {e.start})") from e
+    except (yaml.YAMLError, ValueError, RecursionError) as e:
+        raise SpecError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from e
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: expected a mapping at the top level")
     parent = raw.pop("extends", None)
+    if parent is not None and not isinstance(parent, str):
+        raise SpecError(f"{path}: extends: expected the path of another experiment file")
     if parent:
         raw = _deep_merge(_load_raw(path.parent / parent, (*seen, path)), raw)
     return raw
