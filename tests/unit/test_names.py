@@ -32,3 +32,13 @@ def test_an_experiment_name_that_escapes_experiments_is_one_line_exit_2(tmp_path
     r = statbench("run", exp, "--dry-run", cwd=tmp_path)
     assert_one_error(r, 2, "name: '../../x' is not a usable experiment name")
     assert not (tmp_path / "experiments").exists() and not (tmp_path.parent / "x").exists()
+
+
+def test_run_ids_are_one_plain_path_component():
+    from pathlib import Path
+
+    from harness.records.store import new_run_id
+
+    for label in ("../../x", "a/b", "..", "x\x00y", "", "ck,pt", "/abs/path"):
+        rid = new_run_id(label, "0" * 64)
+        assert "/" not in rid and "\x00" not in rid and Path(rid).name == rid and not rid.startswith(".")
