@@ -20,7 +20,10 @@ carries its own ``seed``.
   (id, root, max_model_len); servers that disagree are refused. The weights behind a server are not
   hashed (pass ``model_path`` to hash a local copy).
 
-The API key is read from the environment variable named by ``api_key_env`` and never logged.
+The API key is read from the environment variable named by ``api_key_env`` and never logged. A query
+string in ``base_url`` (``http://h/v1?api-key=...``) is sent as the query of every request (the SDK's
+``default_query``), not spliced into the path; URL passwords and secret-looking query values are redacted
+(``harness.core.redact``) wherever a URL is recorded or printed: the identity, error messages.
 """
 
 from __future__ import annotations
