@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -22,13 +21,13 @@ from harness.cli import eval as eval_cmd
 class GuardedGroup(TyperGroup):
     """The top-level group: every exception a command raises becomes one stderr line and an exit code."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         from harness.cli.common import handle_error
 
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise  # an exit code a verb chose, usage errors: typer prints them and knows their exit code
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # an exit code a verb chose, usage errors (typer's click): typer prints them, exit 2
         except (Exception, KeyboardInterrupt) as e:
             raise typer.Exit(handle_error(e)) from None
 

@@ -147,3 +147,9 @@ def test_every_verb_has_its_exit_codes_documented():
         assert f"| {code} |" in doc
     help_text = statbench("regress", "--help").stdout
     assert "1 regression" in " ".join(help_text.split())
+
+
+def test_unknown_options_stay_usage_errors_exit_2():
+    for args in (("eval", "--bogus"), ("regress", "--alpha", "x"), ("runs", "nope"), ("nope",)):
+        r = statbench(*args)
+        assert r.returncode == 2 and "internal error" not in r.stderr and "Traceback" not in r.stderr, args
