@@ -14,7 +14,7 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from harness.cli import board, containers, demo, grade, ls, regress, run, runs
+from harness.cli import board, containers, demo, diff, grade, ls, plan, regress, run, runs
 from harness.cli import eval as eval_cmd
 
 
@@ -66,11 +66,14 @@ app.command("eval", epilog=EVAL_CODES)(eval_cmd.eval_)
 app.command("make-tiny-model", epilog=EXIT_CODES)(eval_cmd.make_tiny_model)
 app.command("grade", epilog=GRADE_CODES)(grade.grade)
 app.command("rescore", epilog=EXIT_CODES)(runs.rescore)
+runs.runs_app.command("diff", epilog=EXIT_CODES)(diff.runs_diff)
+runs.runs_app.command("view", epilog=EXIT_CODES)(diff.runs_view)
 app.add_typer(runs.runs_app, name="runs")
 app.command("tasks")(ls.tasks)
 app.command("ls")(ls.ls)
 app.command("leaderboard", epilog=EXIT_CODES)(board.leaderboard)
 app.command("regress", epilog=regress.EPILOG)(regress.regress)
+app.command("plan", epilog=EXIT_CODES)(plan.plan)
 app.command("run", epilog=EXIT_CODES)(run.run)
 app.command("demo", epilog=EXIT_CODES)(demo.demo)
 app.add_typer(demo.skillworld_app, name="skillworld")

@@ -49,6 +49,7 @@ def regress(
     from harness.records.store import RunIndex
     from harness.reporting.regress import (
         HEADER,
+        MDE_NOTE,
         check_options,
         compare_reference,
         compare_runs,
@@ -90,11 +91,21 @@ def regress(
     for v in verdicts:
         if v.note:
             print(f"note: {v.task}: {v.note}")
+    if reference is None:
+        print(MDE_NOTE)
+    flips = ""
+    if markdown is not None and reference is None:  # the top flips, so a PR comment shows examples
+        from harness.reporting.diff import diff_runs, top_flips_markdown
+
+        try:
+            flips = top_flips_markdown(diff_runs(base, cand, verdicts=verdicts))
+        except StatbenchError as e:
+            fail(e, 2)
     for path, render, what in ((junit, to_junit, "JUnit report"), (markdown, to_markdown, "markdown report")):
         if path is None:
             continue
         try:
-            atomic_write_text(path, render(verdicts, title))
+            atomic_write_text(path, render(verdicts, title) + (flips if path is markdown else ""))
         except OSError as e:
             fail(SpecError(f"{path}: cannot write the {what} ({e.strerror or e}); choose a writable path"), 2)
     failed = [v.task for v in verdicts if v.verdict == "regression"]

@@ -26,6 +26,7 @@ from harness.core.errors import SpecError, validation_message
 from harness.records.models import ResolvedSpec
 from harness.records.scores import per_problem_scores
 from harness.records.store import read_run
+from harness.reporting import power
 
 
 @dataclass
@@ -44,6 +45,7 @@ class TaskVerdict:
     p_worse: float | None = None
     p_better: float | None = None
     note: str = ""
+    mde: float | None = None  # the smallest drop this comparison detects with 80 % power (fraction)
 
 
 def decide(
@@ -126,6 +128,7 @@ def compare_runs(
         b, c = np.array([bv[i] for i in ids]), np.array([cv[i] for i in ids])
         binary = bk == 1 and ck == 1
         verdict, r = decide(b, c, binary, margin / 100, alpha)
+        mde = power.mde(len(ids), 1 if binary else min(bk, ck), float(b.mean()), alpha, margin / 100)
         note = (
             ""
             if len(ids) == len(bv) == len(cv)
@@ -147,6 +150,7 @@ def compare_runs(
                 r.p_worse,
                 r.p_better,
                 note,
+                mde,
             )
         )
     return out
@@ -284,12 +288,30 @@ def to_rows(verdicts: list[TaskVerdict]) -> list[list[str]]:
             "—" if v.p_worse is None else f"{v.p_worse:.3g}",
             v.test,
             str(v.n),
+            _fmt(v.mde),
         ]
         for v in verdicts
     ]
 
 
-HEADER = ["task", "metric", "verdict", "baseline", "candidate", "delta", "95% CI", "p(worse)", "test", "n"]
+HEADER = [
+    "task",
+    "metric",
+    "verdict",
+    "baseline",
+    "candidate",
+    "delta",
+    "95% CI",
+    "p(worse)",
+    "test",
+    "n",
+    "MDE",
+]
+MDE_NOTE = (
+    "MDE: the smallest drop (points) this comparison detects with 80 % power at its alpha and margin "
+    "(harness/reporting/power.py); a pass with an MDE above the drop you care about means the test could "
+    "not have seen it, not that nothing changed."
+)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -348,17 +370,20 @@ def simulate(
     margin: float = 0.01,
     alpha: float = 0.05,
     seed: int = 0,
+    baseline_accuracy: float = 0.5,
 ) -> float:
     """Fraction of trials the gate calls a regression when two runs sample the same model (``drop=0``: the
     false-alarm rate) or a model ``drop`` worse in expected accuracy (the power).
 
-    Per-problem success probabilities are Beta(0.5, 0.5): most problems nearly always or nearly never solved,
-    as on real benchmarks. The worse model scales every probability so its expected accuracy is ``drop`` lower.
+    Per-problem success probabilities are Beta(mu, 1 - mu) with mu = ``baseline_accuracy`` (Beta(0.5, 0.5) by
+    default): most problems nearly always or nearly never solved, as on real benchmarks. The worse model
+    scales every probability so its expected accuracy is ``drop`` lower. ``harness.reporting.power`` is
+    the closed form of the same model.
     """
     rng = np.random.default_rng(seed)
     flagged = 0
     for t in range(trials):
-        p = rng.beta(0.5, 0.5, n_problems)
+        p = rng.beta(baseline_accuracy, 1 - baseline_accuracy, n_problems)
         q = np.clip(p * (1 - drop / p.mean()), 0, 1)
         base = rng.binomial(k, p) / k
         cand = rng.binomial(k, q) / k
