@@ -17,6 +17,9 @@ from harness.cli.options import (
     RayAddress,
     ResultFile,
     RunsDir,
+    SlurmGpus,
+    SlurmPartition,
+    SlurmTime,
 )
 
 
@@ -78,12 +81,16 @@ def eval_(
         typer.Option(help="Comma-separated seeds: a job matrix (with several --model values too)."),
     ] = None,
     executor: Annotated[
-        str | None, typer.Option(help="local | docker | ray: run the matrix as jobs (default: in-process).")
+        str | None,
+        typer.Option(help="local | docker | ray | slurm: run the matrix as jobs (default: in-process)."),
     ] = None,
     image: Image = "statbench-eval:latest",
     env: EnvAllow = None,
     gpus_per_job: GpusPerJob = 1,
     ray_address: RayAddress = None,
+    slurm_partition: SlurmPartition = None,
+    slurm_gpus_per_job: SlurmGpus = None,
+    slurm_time: SlurmTime = "4:00:00",
 ) -> None:
     """Evaluate a checkpoint: resumable (request cache), recorded (runs/<run-id>/), reproducible."""
     from harness.core.errors import SpecError
@@ -122,7 +129,10 @@ def eval_(
                 for t in task_list
                 for s in seed_list
             ]
-            opts = ExecutorOptions(executor or "local", image, tuple(env or ()), gpus_per_job, ray_address)
+            slurm = (slurm_partition, slurm_gpus_per_job, slurm_time)
+            opts = ExecutorOptions(
+                executor or "local", image, tuple(env or ()), gpus_per_job, ray_address, slurm
+            )
             _matrix(specs, runs_dir, force, opts)
             return
         if not models:
@@ -263,6 +273,12 @@ def _matrix(specs, runs_dir: Path, force: bool, opts: ExecutorOptions) -> None:
         fail(e, 1)
     print(format_table(["job", "status", "device", "run"], report(results), right=False))
     failed = [r for r in results if not r.ok]
+    for r in failed:  # the job's last log lines (for slurm: its Slurm log when Slurm killed it)
+        err.print(
+            f"--- {r.job.name} failed; last lines:\n" + "\n".join(r.log_tail.strip().splitlines()[-8:]),
+            markup=False,
+            highlight=False,
+        )
     err.print(
         f"{len(results) - len(failed)}/{len(results)} job(s) succeeded on the {opts.executor} executor; runs in {runs_dir}"
     )

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from harness.cli.common import err, fail, write_outcome
-from harness.cli.options import EnvAllow, ExecutorOptions, RayAddress, ResultFile
+from harness.cli.options import (
+    EnvAllow,
+    ExecutorOptions,
+    RayAddress,
+    ResultFile,
+    SlurmGpus,
+    SlurmPartition,
+    SlurmTime,
+)
 
 
 def run(
@@ -24,7 +32,9 @@ def run(
     ] = False,
     executor: Annotated[
         str | None,
-        typer.Option(help="Run each stage as a job: local | docker | ray (default: all in this process)."),
+        typer.Option(
+            help="Run each stage as a job: local | docker | ray | slurm (default: all in this process)."
+        ),
     ] = None,
     only: Annotated[
         list[str] | None,
@@ -37,6 +47,9 @@ def run(
         typer.Option(help="GPUs per stage job (default: 1 for generate/SFT/GRPO/eval stages, 0 otherwise)."),
     ] = None,
     ray_address: RayAddress = None,
+    slurm_partition: SlurmPartition = None,
+    slurm_gpus_per_job: SlurmGpus = None,
+    slurm_time: SlurmTime = "4:00:00",
     result_file: ResultFile = None,
 ) -> None:
     """Run the STAT recipe: Stage 1, Missing-Skill-Profile, datasets, SFT, GRPO, evaluation, leaderboard."""
@@ -90,7 +103,8 @@ def run(
 
     try:
         if executor:
-            opts = ExecutorOptions(executor, image, tuple(env or ()), 0, ray_address)
+            slurm = (slurm_partition, slurm_gpus_per_job, slurm_time)
+            opts = ExecutorOptions(executor, image, tuple(env or ()), 0, ray_address, slurm)
             summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, opts, gpus_per_job)
         else:
             summary = pipe.run(from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only)

@@ -1,4 +1,5 @@
-"""Executors: run statbench jobs here (``local``), in the GPU image (``docker``), or across a Ray cluster (``ray``).
+"""Executors: run statbench jobs here (``local``), in the GPU image (``docker``), across a Ray cluster (``ray``)
+or as Slurm batch jobs (``slurm``).
 
 A job is a statbench verb (``eval`` or ``run EXPERIMENT --only STAGE``) plus the GPUs it needs, the host
 paths it touches and a folder for its files. Jobs exchange files, not text: the executor writes the job
@@ -128,6 +129,7 @@ EXECUTORS: dict[str, tuple[str, str]] = {  # name -> (module:class, what it is);
         "one container per job (Docker SDK), GPUs pinned per job",
     ),
     "ray": ("harness.executors.ray:RayExecutor", "Ray tasks on a cluster (or a local one)"),
+    "slurm": ("harness.executors.slurm:SlurmExecutor", "Slurm batch jobs through submitit, one per job"),
 }
 
 
