@@ -14,7 +14,7 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from harness.cli import board, containers, demo, diff, grade, ls, plan, regress, run, runs
+from harness.cli import board, containers, demo, diff, export, grade, ls, plan, regress, run, runs
 from harness.cli import eval as eval_cmd
 
 
@@ -68,6 +68,7 @@ app.command("grade", epilog=GRADE_CODES)(grade.grade)
 app.command("rescore", epilog=EXIT_CODES)(runs.rescore)
 runs.runs_app.command("diff", epilog=EXIT_CODES)(diff.runs_diff)
 runs.runs_app.command("view", epilog=EXIT_CODES)(diff.runs_view)
+runs.runs_app.command("export", epilog=EXIT_CODES)(export.runs_export)
 app.add_typer(runs.runs_app, name="runs")
 app.command("tasks")(ls.tasks)
 app.command("ls")(ls.ls)
