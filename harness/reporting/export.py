@@ -120,7 +120,7 @@ def _need(module: str, target: str):
         return importlib.import_module(module)
     except ImportError as e:
         raise SpecError(
-            f"--to {target} needs the '{target}' library: pip install -c constraints.txt -e '.[trackers]'"
+            f"--to {target} needs the '{target}' library: pip install -e '.[trackers]' (pins: requirements-trackers.txt)"
         ) from e
 
 
@@ -153,6 +153,7 @@ def to_wandb(
         run.log({}, commit=True)
     finally:
         run.finish()
+        wandb.teardown()  # wait for W&B's service to flush the run to disk before returning
     return Exported("wandb", str(Path(run.dir).parent), run.id, metrics, tables)
 
 

@@ -110,7 +110,8 @@ def build_view(
     """The page's HTML and the number of samples in it."""
     data = collect([run] + ([run2] if run2 else []), tasks)
     if run2 is not None:
-        diffs = diff_runs(run, run2, data["tasks"] or None, allow_mismatch=allow_mismatch)
+        common = [t for t in data["tasks"] if t in read_run(run2).results]
+        diffs = diff_runs(run, run2, common or None, allow_mismatch=allow_mismatch)
         data["tasks_diff"] = {
             td.task: {
                 "verdict": verdict_line(td.verdict),

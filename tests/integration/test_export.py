@@ -139,3 +139,23 @@ def test_unreachable_tracker_is_exit_1(run, tmp_path):
         env={"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
     )
     assert res.returncode == 1 and "mlflow: the export failed" in res.stderr and res.stderr.count("\n") == 1
+
+
+def test_trackers_requirements_pin_the_extra():
+    """requirements-trackers.txt (what make installs into .venv-trackers) pins the pyproject extra exactly."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"][
+        "trackers"
+    ]
+    pins = {
+        line.split("==")[0].lower(): line.split("==")[1]
+        for line in (root / "requirements-trackers.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert extra and all(pins.get(r.split("==")[0].lower()) == r.split("==")[1] for r in extra), (extra, pins)
+    cpu = {
+        ln.split("==")[0].lower() for ln in (root / "constraints.txt").read_text().splitlines() if "==" in ln
+    }
+    assert not set(pins) & cpu  # an overlay: nothing .venv already pins is installed twice

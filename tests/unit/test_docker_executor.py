@@ -180,5 +180,5 @@ def test_no_engine_is_one_clear_sentence(tmp_path, monkeypatch):
 
 
 def test_unknown_executor_names_the_valid_ones():
-    with pytest.raises(ExecutorError, match="valid executors: local, docker, ray"):
-        make_executor("slurm")
+    with pytest.raises(ExecutorError, match="valid executors: local, docker, ray, slurm"):
+        make_executor("kubernetes")
