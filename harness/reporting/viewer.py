@@ -138,7 +138,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:1em auto;max-width:1400px;paddin
 h1{font-size:1.25em;margin:.2em 0}#runs{color:#555;font-size:.9em}
 #controls{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ddd;display:flex;
 flex-wrap:wrap;gap:.5em;align-items:center;z-index:1}
-#controls label{font-size:.85em;color:#444}select,input{font:inherit;padding:.15em .3em}
+#controls label{font-size:.85em;color:#444}select,input{font:inherit;padding:.15em .3em;max-width:20em}
 #q{min-width:18em}#count{color:#555;margin-left:auto}
 .item{border:1px solid #ddd;border-radius:4px;margin:.6em 0;padding:.4em .6em}
 .head{font-size:.9em;color:#333}.head b{font-family:ui-monospace,monospace}
