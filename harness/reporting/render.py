@@ -27,6 +27,7 @@ from harness.core.svg import (
     pattern_defs,
     swatch,
     text_lines,
+    text_width,
     ticks,
     wrap,
 )
@@ -287,8 +288,9 @@ def _legend(board: Board, rows) -> str:
 
 def _label_layout(labels: list[str]) -> tuple[float, int]:
     """Label column width (viewBox units) and wrap width (characters) for a panel's row labels."""
-    chars = min(max((len(x) for x in labels), default=8), 26)
-    return 7.0 * chars + 14, chars
+    chars = min(max((len(x) for x in labels), default=8), 28)
+    widest = max((text_width(line) for x in labels for line in wrap(x, chars)), default=40)
+    return widest + 8, chars
 
 
 def _panel(title: str, items: list[dict[str, Any]], delta: bool, caption: str) -> str:
@@ -332,7 +334,11 @@ def _panel(title: str, items: list[dict[str, Any]], delta: bool, caption: str) -
         f"{escape(caption)} {lo_a:g} to {hi_a:g}</text>"
     )
     y = top
-    for it, h in zip(items, heights, strict=True):
+    for i, (it, h) in enumerate(zip(items, heights, strict=True)):
+        if i and it["group"] != items[i - 1]["group"]:  # a line between row groups (SFT | SFT+GRPO)
+            parts.append(
+                f'<line x1="4" x2="{W - 4}" y1="{y:.1f}" y2="{y:.1f}" stroke="#bbb" stroke-dasharray="3 3"/>'
+            )
         lines = wrap(it["label"], chars)
         cy = y + h / 2
         parts.append(
@@ -403,6 +409,7 @@ def _items(board: Board, delta: bool, task: str | None) -> list[dict[str, Any]]:
             out.append(
                 {
                     "row": r.id,
+                    "group": g.name,
                     "label": names[r.id],
                     "style": styles[r.id],
                     "value": value,
@@ -414,12 +421,12 @@ def _items(board: Board, delta: bool, task: str | None) -> list[dict[str, Any]]:
 
 
 def _charts(board: Board, delta: bool) -> str:
-    """A grid of panels, the Avg first, then one per column."""
+    """A grid of panels: the Avg first (where there are several columns), then one per column."""
     spec = board.spec
     base = display_labels(board).get(spec.base or "", "")
     caption = f"points vs {base}, axis" if delta else "accuracy %, axis zoomed to the data:"
     panels = []
-    for task in [None, *spec.columns]:
+    for task in [None, *spec.columns] if len(spec.columns) > 1 else spec.columns:
         title = f"Avg over {len(spec.columns)} columns" if task is None else _header_nk(board, task)
         p = _panel(title, _items(board, delta, task), delta, caption)
         if p:
@@ -444,7 +451,10 @@ def _heatmap(board: Board) -> str:
     if not top:
         return '<p class="gap">No per-skill data yet.</p>'
     names, styles = display_labels(board), row_styles(board)
-    head = "".join(f"<th>{swatch(styles[r.id], 12, r.id)} {escape(names[r.id])}</th>" for r in rows)
+    groups = "".join(
+        f'<th colspan="{len(g.rows)}" class="grp">{escape(g.name)}</th>' for g in board.spec.groups if g.rows
+    )
+    head = "".join(f"<th>{swatch(styles[r.id], 12, r.id)} {escape(r.label)}</th>" for r in rows)
     body = []
     for s in top:
         n = max((a[1] for a in (sk["accuracy"][r.id].get(s) for r in rows) if a), default=0)
@@ -455,15 +465,16 @@ def _heatmap(board: Board) -> str:
                 '<td class="na">–</td>'
                 if a is None
                 else f'<td style="background:{_heat(a[0])}" title="{escape(names[r.id])}: {pct(a[0])} % of '
-                f'{a[1]}">{pct(a[0])}</td>'
+                f'{a[1]}">{100 * a[0]:.0f}</td>'
             )
         body.append(
             f'<tr><th class="skill">{escape(sk["names"][s])} <span class="n">n={n}</span></th>{"".join(tds)}</tr>'
         )
     scale = "".join(f'<span style="background:{_heat(v / 4)}">{25 * v}</span>' for v in range(5))
     return (
-        f'<table class="heatmap"><thead><tr><th class="skill">skill (problems)</th>{head}</tr></thead>'
-        f'<tbody>{"".join(body)}</tbody></table><div class="scale">accuracy %: {scale}</div>'
+        f'<div class="scroll"><table class="heatmap"><thead><tr><th class="skill" rowspan="2">skill (problems)</th>'
+        f"{groups}</tr><tr>{head}</tr></thead>"
+        f'<tbody>{"".join(body)}</tbody></table></div><div class="scale">accuracy %: {scale}</div>'
     )
 
 
@@ -477,10 +488,13 @@ def _fail_hist(board: Board) -> str:
     top = _by_base_failures(board)[:FAIL_SKILLS]
     vmax = max([1] + [sk["failures"][r.id].get(s, 0) for r in rows for s in top])
     _, hi, step = nice_range(0, vmax, 5)
-    width, left, right = 1100, 330, 40
+    n_of = {s: max((a[1] for a in (sk["accuracy"][r.id].get(s) for r in rows) if a), default=0) for s in top}
+    labels = {s: wrap(f"{sk['names'][s]} (n={n_of[s]})", 40) for s in top}
+    width, right = 1100, 40
+    left = max(text_width(line) for ls in labels.values() for line in ls) + 16
     x = lambda v: left + v / hi * (width - left - right)  # noqa: E731
     bar, gap = 12, 3
-    blocks = [max(len(rows) * (bar + gap) + 12, LINE * len(wrap(sk["names"][s], 44)) + 12) for s in top]
+    blocks = [max(len(rows) * (bar + gap) + 12, LINE * len(labels[s]) + 12) for s in top]
     top_pad = 26
     height = top_pad + sum(blocks) + 40
     parts = [
@@ -500,10 +514,9 @@ def _fail_hist(board: Board) -> str:
     )
     y = top_pad
     for s, h in zip(top, blocks, strict=True):
-        n = max((a[1] for a in (sk["accuracy"][r.id].get(s) for r in rows) if a), default=0)
-        lines = wrap(f"{sk['names'][s]} (n={n})", 44)
+        n = n_of[s]
         parts.append(f'<line x1="0" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc"/>')
-        parts.append(text_lines(left - 8, y + 16, lines, LINE, text_anchor="end", class_="lab"))
+        parts.append(text_lines(left - 8, y + 16, labels[s], LINE, text_anchor="end", class_="lab"))
         for ri, r in enumerate(rows):
             k = sk["failures"][r.id].get(s)
             yb = y + 6 + ri * (bar + gap)
@@ -525,7 +538,8 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1400px
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
 #board th{background:#f3f3f3;cursor:pointer}td:first-child,th:first-child{text-align:left}
 tr.group td{background:#fafafa;font-weight:bold;text-align:left}tr.reported td{color:#666;font-style:italic}
-td .sub{display:block;color:#777;font-size:11px}
+td .sub{display:block;color:#777;font-size:11px}#board td{white-space:nowrap}#board td:first-child{white-space:normal;min-width:12em}
+.scroll{overflow-x:auto}td svg{vertical-align:-2px;margin-right:5px}
 .tick{font-size:11px;fill:#444}.axis{font-size:11px;fill:#555}.lab{font-size:12px;fill:#222}
 .title{font-size:13px;font-weight:600;fill:#222}.val{font-size:12px;fill:#111}.val.small{font-size:11px}
 .gap{color:#999;fill:#999;font-size:11px}
@@ -533,8 +547,10 @@ td .sub{display:block;color:#777;font-size:11px}
 figure.panel{margin:0}svg.chart{display:block;max-width:100%;height:auto}
 .legend{font-size:13px;margin:6px 0 10px}.key{display:inline-block;margin:2px 14px 2px 0;white-space:nowrap}
 .key svg,th svg{vertical-align:-2px;margin-right:4px}
-table.heatmap th{background:#f7f7f7;font-weight:600;vertical-align:bottom;white-space:normal;max-width:9em}
-table.heatmap th.skill{text-align:left;max-width:none}table.heatmap td{min-width:4em;text-align:center}
+table.heatmap{font-size:12px}table.heatmap th{background:#f7f7f7;font-weight:600;vertical-align:bottom;
+white-space:normal;max-width:7em;text-align:center}table.heatmap th.grp{max-width:none;text-align:center}
+table.heatmap th.skill{text-align:left;max-width:none;min-width:13em;font-weight:normal}
+table.heatmap td{min-width:2.4em;text-align:center}
 table.heatmap td.na{color:#aaa}.n{color:#777;font-weight:normal;font-size:11px}
 .scale span{display:inline-block;padding:1px 8px;border:1px solid #ddd;font-size:11px}.scale{font-size:12px;margin:6px 0}
 .note{color:#555;font-size:13px;max-width:1100px}"""
@@ -578,7 +594,14 @@ def to_html(board: Board) -> str:
                     f"seeds {pct(min(seeds))}–{pct(max(seeds))}" if len(seeds) > 1 else "",
                 )
             )
-            tds.append(_td(davg, _delta_avg_text(board, r.id)))
+            dci = board.avg_delta_ci.get(r.id)
+            tds.append(
+                _td(
+                    davg,
+                    "base" if r.id == spec.base else signed_pct(davg),
+                    f"{signed_pct(dci[0])} to {signed_pct(dci[1])}" if dci and r.id != spec.base else "",
+                )
+            )
             body.append(f'<tr class="row" data-row="{escape(r.id)}">{"".join(tds)}</tr>')
     rep = []
     for x in board.reported:
@@ -611,29 +634,30 @@ def to_html(board: Board) -> str:
             "variation). Δ Avg: mean paired difference vs the base row (95 % CI). — is a gap (no run), never a "
             "zero. Click a header to sort. Reported rows are the paper's own numbers and never enter computed "
             "averages.</p>",
-            '<table id="board"><thead><tr>'
+            '<div class="scroll"><table id="board"><thead><tr>'
             + "".join(f"<th>{escape(h)}</th>" for h in heads)
             + "</tr></thead>",
             '<tbody class="computed">' + "".join(body) + "</tbody>",
-            '<tbody class="reference">' + "".join(rep) + "</tbody></table>",
+            '<tbody class="reference">' + "".join(rep) + "</tbody></table></div>",
             "".join(f'<p class="note">{escape(m)}</p>' for m in marks),
             f'<p class="note">Protocol <code>{escape(spec.protocol)}</code>. Settings the runs used, read from '
             f"their records: {escape(settings_note(board, fmt=str))}. The protocol's defaults, for reference: "
             f"{escape(proto.description)}</p>",
-            "<h2>Per benchmark: value, 95 % CI and per-seed values</h2>",
+            '<h2 id="per-benchmark">Per benchmark: value, 95 % CI and per-seed values</h2>',
             '<p class="note">Each panel has its own axis, zoomed to its data (the range is under it; not from '
             "0). Squares: the row's value; black line: 95 % CI over problems; white dots: single seeds.</p>",
             _charts(board, delta=False),
-            f"<h2>Difference vs the base row ({escape(display_labels(board).get(spec.base or '', 'no base row'))})</h2>",
+            f'<h2 id="delta">Difference vs the base row '
+            f"({escape(display_labels(board).get(spec.base or '', 'no base row'))})</h2>",
             (
                 '<p class="note">Bars from 0 in points (paired over problems), with the 95 % CI.</p>'
                 + _charts(board, delta=True)
             )
             if spec.base
             else '<p class="gap">This board has no base row.</p>',
-            f"<h2>Per-skill accuracy{' on ' + escape(short_name(sk['task'])) if sk else ''}</h2>",
+            f'<h2 id="skills">Per-skill accuracy{" on " + escape(short_name(sk["task"])) if sk else ""}</h2>',
             _heatmap(board) if sk else '<p class="gap">This board has no skills_task.</p>',
-            "<h2>Failures per skill (Missing-Skill-Profile view), before vs after training</h2>",
+            '<h2 id="failures">Failures per skill (Missing-Skill-Profile view), before vs after training</h2>',
             _fail_hist(board) if sk else "",
             f"<script>{_JS}</script>",
             "</body></html>",

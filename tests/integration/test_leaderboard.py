@@ -4,6 +4,8 @@ golden markdown/CSV for a fixed set of run records; gaps, reported rows, byte-st
 from __future__ import annotations
 
 import csv
+import html
+import json
 import os
 import random
 import re
@@ -23,7 +25,8 @@ from harness.records.store import write_run
 from harness.reporting.render import generate
 from tests.helpers.cli import statbench
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "leaderboard"
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "leaderboard"
 BOARD = """title: {title}
 protocol: stat-paper
 columns: [statbench_math_test4k, statbench_gsm8k, statbench_amc23]
@@ -93,28 +96,136 @@ def test_tiny_runs_make_the_three_files(tiny_board):
     assert {p.name: p.read_bytes() for p in board.iterdir()} == before  # byte-stable
 
 
-@pytest.mark.slow  # same runs, and a browser
-def test_html_renders_in_headless_chromium(tiny_board, tmp_path):
+# What the page looks like, measured in the browser: a script added to a copy of index.html writes the layout
+# facts into the DOM, which --dump-dom returns.
+_LAYOUT_JS = """<script>window.addEventListener('load', () => {
+const out = {}; const page = document.querySelector('h1').getBoundingClientRect().width; out.page = page;
+out.charts = [...document.querySelectorAll('svg.chart')].map(s => [s.getAttribute('aria-label'),
+  s.getBoundingClientRect().width, s.getAttribute('data-axis')]);
+const fills = {}; document.querySelectorAll('[data-row][data-fill]').forEach(e => {
+  (fills[e.dataset.row] = fills[e.dataset.row] || new Set()).add(e.getAttribute('fill')); });
+out.fills = Object.fromEntries(Object.entries(fills).map(([k, v]) => [k, [...v]]));
+out.clipped = []; document.querySelectorAll('svg.chart text').forEach(t => {
+  const s = t.ownerSVGElement.getBoundingClientRect(), b = t.getBoundingClientRect();
+  if (b.left < s.left - 1 || b.right > s.right + 1 || b.top < s.top - 1 || b.bottom > s.bottom + 1)
+    out.clipped.push(t.textContent); });
+out.overflow = [...document.querySelectorAll('th, td')].filter(c => c.scrollWidth > c.clientWidth + 1)
+  .map(c => c.textContent);
+out.wide = [...document.querySelectorAll('.scroll')].filter(d => d.scrollWidth > d.clientWidth + 1).length;
+out.heads = [...document.querySelectorAll('table.heatmap th')].map(c => c.textContent.trim());
+const fail = document.querySelector('svg[aria-label="failures per skill"]');
+out.failBars = fail ? fail.querySelectorAll('rect[data-row]').length : 0;
+out.failValues = fail ? fail.querySelectorAll('text.val').length : 0;
+out.text = document.body.innerText;
+const pre = document.createElement('pre'); pre.id = 'layout-check'; pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre); });</script>"""
+
+
+def _chromium():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if chromium is None:
         pytest.skip("chromium is not installed here (CI installs it: apt-get install chromium)")
-    board, _, _ = tiny_board
-    flags = ["--headless", "--no-sandbox", "--disable-gpu"]
-    url = (board / "index.html").resolve().as_uri()
+    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+
+
+def _layout(board: Path, tmp_path: Path) -> tuple[str, dict]:
+    """The page's DOM after load and the layout facts measured in it, at a 1400 px wide window."""
+    page = tmp_path / "measured.html"
+    page.write_text((board / "index.html").read_text().replace("</body>", _LAYOUT_JS + "</body>"))
     dom = subprocess.run(
-        [chromium, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+        [*_chromium(), "--window-size=1400,1200", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
+    m = re.search(r'<pre id="layout-check">(.*?)</pre>', dom, re.S)
+    assert m, dom[-2000:]
+    return dom, json.loads(html.unescape(m.group(1)))
+
+
+def _assert_reads_well(board, facts: dict) -> None:
+    """One style per row in every chart, distinct between rows; charts use the page; nothing cut; no -0.0."""
+    spec = board.spec
+    rows = [r for g in spec.groups for r in g.rows]
+    filled = [r.id for r in rows if any(board.cells[(r.id, t)].value is not None for t in spec.columns)]
+    fills = facts["fills"]
+    assert set(filled) <= set(fills), (filled, fills)
+    assert all(len(v) == 1 for v in fills.values()), fills  # the same colour/pattern in every chart
+    assert len({v[0] for v in fills.values()}) == len(fills)  # and no two rows alike (16 rows: no repeat)
+    page = facts["page"]
+    for label, width, axis in facts["charts"]:
+        assert width >= 0.4 * page, (label, width, page)  # ~150 px charts on a 1400 px page were unreadable
+        assert axis != "0..100", label  # zoomed to the data, so 58 -> 64 is visible
+    assert not facts["clipped"], facts["clipped"]  # no label runs off its chart
+    assert not facts["overflow"] and not facts["wide"], facts[
+        "overflow"
+    ]  # no cell cut, no table wider than page
+    assert facts["failBars"] and facts["failBars"] == facts["failValues"]  # every failure bar has its value
+    assert "axis zoomed to the data" in facts["text"]
+    assert not re.search(r"-0\.0(?!\d)", facts["text"])
+    for r in rows:  # full headers (once cut to 18 characters: "Base Model (GRPO o")
+        assert any(h.endswith(r.label) for h in facts["heads"]), (r.label, facts["heads"])
+
+
+@pytest.mark.slow  # same runs, and a browser
+def test_html_renders_in_headless_chromium(tiny_board, tmp_path):
+    board, runs, _ = tiny_board
+    dom, facts = _layout(board, tmp_path)
     rows = re.findall(r'<tr class="row" data-row="([^"]+)">(.*?)</tr>', dom)
     assert [r[0] for r in rows] == ["base", "stat-sel", "stat-sel-grpo"]
     assert "SFT: Base Model" in rows[0][1]
     assert dom.count('<tr class="reported">') == 16 and dom.count("<svg") >= 3
+    _assert_reads_well(generate(board, runs)["board"], facts)
     shot = tmp_path / "board.png"
     subprocess.run(
-        [chromium, *flags, f"--screenshot={shot}", "--window-size=1300,1600", url],
+        [*_chromium(), f"--screenshot={shot}", "--window-size=1400,1600", (board / "index.html").as_uri()],
         capture_output=True,
         timeout=120,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_a_sixteen_row_board_reads_well_in_chromium(tmp_path):
+    """The shipped 16-row layout (8 methods x SFT, SFT+GRPO; 2 seeds each), measured in a real browser."""
+    chromium = _chromium()
+    runs = tmp_path / "runs"
+    methods = [
+        "base",
+        "math-train",
+        "math-augment",
+        "math-hard",
+        "embed-sel",
+        "embed-syn",
+        "stat-sel",
+        "stat-syn",
+    ]
+    plan = [
+        (m, stage, seed, 0.40 + 0.02 * mi + 0.03 * si + 0.03 * seed)
+        for si, stage in enumerate(["sft", "grpo"])
+        for mi, m in enumerate(methods)
+        for seed in (0, 1)
+    ]
+    tasks = {"statbench_math_test4k": (60, 1), "statbench_gsm8k": (40, 1), "statbench_amc23": (10, 2)}
+    _synthetic_runs(runs, plan, tasks, labels={"student": "llama-3.2-3b-instruct"})
+    board = tmp_path / "board"
+    board.mkdir()
+    shipped = yaml.safe_load((ROOT / "leaderboards" / "stat-llama-3.2-3b" / "board.yaml").read_text())
+    (board / "board.yaml").write_text(yaml.safe_dump({**shipped, "columns": list(tasks)}))
+    built = generate(board, runs)["board"]
+    _, facts = _layout(board, tmp_path)
+    _assert_reads_well(built, facts)
+    assert len(facts["fills"]) == 16
+    # a label shared by an SFT and an SFT+GRPO row keeps its colour, the second one patterned
+    assert facts["fills"]["stat-sel"][0].startswith("#") and facts["fills"]["stat-sel-grpo"][0].startswith(
+        "url(#"
+    )
+    shot = tmp_path / "board16.png"
+    subprocess.run(
+        [*chromium, f"--screenshot={shot}", "--window-size=1400,3000", (board / "index.html").as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # ----------------------------------------------------------------------------------- golden
@@ -283,7 +394,9 @@ def test_footnote_states_the_settings_the_runs_used(tmp_path):
     text = (board / "README.md").read_text()
     foot = next(line for line in text.splitlines() if line.startswith("[^protocol]:"))
     assert "at most 16 new tokens (the protocol's default is 2048), chat template off (Base Model)" in foot
-    assert "at most 24 new tokens (the protocol's default is 2048), chat template off (STAT-Sel (SFT))" in foot
+    assert (
+        "at most 24 new tokens (the protocol's default is 2048), chat template off (STAT-Sel (SFT))" in foot
+    )
     assert "MATH-4k pass@1 †" in foot and "k=1, T=0.1" in foot and "chat template off" in foot
     assert "| MATH-4k (n=40, k=1)†" in text and "† the rows of this column" in text
     html = (board / "index.html").read_text()
