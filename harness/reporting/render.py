@@ -219,7 +219,9 @@ def to_markdown(board: Board) -> str:
     lines += [
         f"[^protocol]: Protocol `{spec.protocol}`. Settings the runs used, read from their records: "
         + settings_note(board)
-        + f". The protocol's defaults, for reference: {proto.description} Reported rows are the paper's own "
+        + f". The protocol's defaults, for reference: {proto.description} CIs are bootstrap intervals over "
+        "problems only; between-seed variation is reported beside them (`seeds a–b`, the per-seed range; "
+        "SDs in `table.csv`), not folded in. Reported rows are the paper's own "
         "numbers (tasks/data/stat/stat_paper_results.csv; its MATH is on the authors' unpublished 4k split, "
         "ours on ours); they never enter computed averages.",
         "",
