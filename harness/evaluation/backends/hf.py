@@ -60,6 +60,7 @@ class HFBackend:
         dtype: str = "auto",
         device: str | None = None,
         trust_remote_code: bool = False,
+        chat_template_kwargs: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
         import torch
@@ -67,9 +68,10 @@ class HFBackend:
 
         if extra:
             raise ValueError(
-                f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code"
+                f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code, chat_template_kwargs"
             )
         self.torch = torch
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})  # e.g. a pinned date_string
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if dtype == "auto":
             dtype = (
@@ -108,7 +110,9 @@ class HFBackend:
         return [len(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
-        return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return self.tok.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
+        )
 
     def run(self, requests: list[Request], sink: Sink, batch_size: int) -> None:
         """Generate the scheduler's batches (``Request.batch``), at most ``batch_size`` prompts at a time;
