@@ -259,6 +259,7 @@ def progress_callback(name: str, log=print, every_s: float = 30.0, clock=None):
             self.t0: float | None = None
             self.first = 0
             self.last_print = -float("inf")
+            self.last_step = -1
 
         def on_train_begin(self, args, state, control, **kw):
             self.t0, self.first = now(), state.global_step
@@ -267,9 +268,9 @@ def progress_callback(name: str, log=print, every_s: float = 30.0, clock=None):
             if self.t0 is None:
                 self.on_train_begin(args, state, control)
             step, total, t = state.global_step, state.max_steps, now()
-            if not (step in (self.first + 1, total) or t - self.last_print >= every_s):
-                return
-            self.last_print = t
+            if step == self.last_step or not (step in (self.first + 1, total) or t - self.last_print >= every_s):
+                return  # (the trainer's closing summary comes as a second log of the last step)
+            self.last_print, self.last_step = t, step
             done = step - self.first
             rate = done / (t - self.t0) if t > self.t0 and done > 0 else None
             loss = (logs or {}).get("loss")

@@ -274,6 +274,7 @@ def test_the_progress_callback_reports_steps_loss_and_rate():
         t[0] = step * 2.0  # 0.5 steps/s
         state.global_step = step
         cb.on_log(None, state, None, logs={"loss": 1.0 / step})
+    cb.on_log(None, state, None, logs={"train_runtime": 200.0})  # the trainer's closing summary
     assert lines[0] == "grpo: step 1/100, loss 1, 0.5 steps/s, ETA 3 min"
     assert lines[-1].startswith("grpo: step 100/100, loss 0.01, 0.5 steps/s")
     assert 2 < len(lines) <= 2 + 200 // 30  # first, last, and at most one per 30 s in between
