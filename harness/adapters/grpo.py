@@ -87,7 +87,12 @@ def train(
         for q in questions
     ]
     plan = grpo_plan(hp, processes())
-    loss = {"loss_type": hp.loss_type, "scale_rewards": hp.scale_rewards, "epsilon": hp.epsilon, "beta": hp.beta}
+    loss = {
+        "loss_type": hp.loss_type,
+        "scale_rewards": hp.scale_rewards,
+        "epsilon": hp.epsilon,
+        "beta": hp.beta,
+    }
     cfg = GRPOConfig(
         output_dir=str(work_dir),
         seed=seed,
@@ -112,7 +117,9 @@ def train(
         disable_tqdm=True,
     )
     if cfg.generation_batch_size != plan.generation_batch:  # TRL derives it from the plan; a drift is a bug
-        raise RuntimeError(f"grpo: TRL's generation batch {cfg.generation_batch_size} is not the plan's {plan}")
+        raise RuntimeError(
+            f"grpo: TRL's generation batch {cfg.generation_batch_size} is not the plan's {plan}"
+        )
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[correctness_reward],

@@ -268,7 +268,9 @@ def progress_callback(name: str, log=print, every_s: float = 30.0, clock=None):
             if self.t0 is None:
                 self.on_train_begin(args, state, control)
             step, total, t = state.global_step, state.max_steps, now()
-            if step == self.last_step or not (step in (self.first + 1, total) or t - self.last_print >= every_s):
+            if step == self.last_step or not (
+                step in (self.first + 1, total) or t - self.last_print >= every_s
+            ):
                 return  # (the trainer's closing summary comes as a second log of the last step)
             self.last_print, self.last_step = t, step
             done = step - self.first
@@ -279,7 +281,9 @@ def progress_callback(name: str, log=print, every_s: float = 30.0, clock=None):
                 parts.append(f"loss {loss:.4g}")
             if rate:
                 eta = (total - step) / rate
-                parts.append(f"{rate:.3g} steps/s, ETA {eta / 60:.0f} min" if eta >= 90 else f"{rate:.3g} steps/s")
+                parts.append(
+                    f"{rate:.3g} steps/s, ETA {eta / 60:.0f} min" if eta >= 90 else f"{rate:.3g} steps/s"
+                )
             log(", ".join(parts))
 
     return Progress()

@@ -20,7 +20,14 @@ from harness.core.protocols import check_generation, render
 from harness.core.tasks import PROMPT_VERSION, SUITES, TASKS, data_hashes
 from harness.records.models import EvalSpec, ResolvedSpec
 
-__all__ = ["EvalSpec", "chat_template_kwargs", "chat_template_text", "expand_tasks", "resolve_eval", "task_generation"]
+__all__ = [
+    "EvalSpec",
+    "chat_template_kwargs",
+    "chat_template_text",
+    "expand_tasks",
+    "resolve_eval",
+    "task_generation",
+]
 
 
 def expand_tasks(tasks: list[str] | None, suite: str | None) -> list[str]:

@@ -93,7 +93,9 @@ def reach(spec: ExperimentSpec, method: str, n_val: int) -> Reach:
     if method == "embed-sel":
         k = emb.top_k_max or emb.top_k
         per = k * answers
-        return Reach(method, t, n_val * per, f"{per} per difficult question (top {k} x {answers} answers)", per)
+        return Reach(
+            method, t, n_val * per, f"{per} per difficult question (top {k} x {answers} answers)", per
+        )
     if method == "embed-syn":
         per = min(emb.syn_new_questions, math.comb(emb.top_k, min(3, emb.top_k))) * syn.solutions
         return Reach(

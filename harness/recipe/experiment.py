@@ -139,8 +139,8 @@ class EmbedSpec(_Strict):
     )  # Embed-Sel: widen k (up to this) until the neighbours fill the budget (a deviation; paper: top_k)
     pooling: Literal["last", "mean"] = "last"  # checkpoint embeddings: last-token (gte-Qwen2) or mean pooling
     query_instruction: str | None = (
-        "Given a math problem, retrieve math problems that test the same skills"
-    )  # prefixed to queries as "Instruct: ...\nQuery: " (gte-Qwen2's model card); the corpus gets none
+        "Given a math problem, retrieve math problems that test the same skills"  # prefixed to queries as "Instruct: ...\nQuery: " (gte-Qwen2's model card); the corpus gets none
+    )
     trust_remote_code: bool = False  # run the checkpoint's own modeling code (gte-Qwen2-7B-instruct ships it)
     max_length: int = Field(default=512, ge=8)
 
@@ -160,7 +160,9 @@ class SFTSpec(_Strict):
     lr_scheduler: str = "cosine"
     warmup_ratio: float = 0.03
     per_device_batch_size: int = Field(default=2, ge=1)  # micro-batch per process
-    grad_accum: int = Field(default=4, ge=1)  # on one process; with k processes: effective batch / (micro x k)
+    grad_accum: int = Field(
+        default=4, ge=1
+    )  # on one process; with k processes: effective batch / (micro x k)
     max_grad_norm: float = 0.3
     weight_decay: float = 0.1
     learning_rates: list[float] = [2e-4]  # paper sweeps {5e-4, 2e-4, 1e-4, 8e-5, 2e-5}; picked on val

@@ -66,7 +66,6 @@ def _math_augment(inp: BuildInputs, teacher: Any):
 
 def _embed_sel(inp: BuildInputs, teacher: Any):
     from harness.adapters import select
-
     from harness.recipe.budget import target
 
     answers = inp.spec.select.answers_per_question if inp.spec.select.rewrites else 1

@@ -65,7 +65,9 @@ def test_one_paper_shaped_grpo_step(tiny_model, tmp_path, monkeypatch):
     monkeypatch.setattr(grpo, "correctness_reward", counting)
     hp = GRPOSpec(learning_rate=1e-6, micro_batch=4, max_completion_length=64, max_steps=1, save_steps=100)
     torch.cuda.reset_peak_memory_stats()
-    meta = grpo.train(str(tiny_model), load_benchmark("math_train")[:512], tmp_path / "g", tmp_path / "w", hp, 0)
+    meta = grpo.train(
+        str(tiny_model), load_benchmark("math_train")[:512], tmp_path / "g", tmp_path / "w", hp, 0
+    )
     plan = meta["batch_plan"]
     assert meta["steps"] == 1 and meta["cuda"] is True
     assert (plan["micro_batch"], plan["grad_accum"], plan["effective_batch"]) == (4, 64, 256)

@@ -35,7 +35,9 @@ def test_one_generation_batch_serves_four_accumulated_optimizer_steps(tiny_model
         use_vllm="off",
     )
     rows = load_benchmark("math_train")[:16]
-    meta = grpo.train(str(tiny_model), rows, tmp_path / "out", tmp_path / "work", hp, seed=0, log=lambda m: None)
+    meta = grpo.train(
+        str(tiny_model), rows, tmp_path / "out", tmp_path / "work", hp, seed=0, log=lambda m: None
+    )
     assert meta["steps"] == 4
     assert calls == [16]  # one generation of 8 x 2 completions for all four optimizer steps
     assert meta["batch_plan"] == {

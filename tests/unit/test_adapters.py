@@ -169,7 +169,7 @@ def test_queries_get_the_instruction_and_gte_needs_remote_code():
 
     assert query_text("2+2?", "Find similar problems") == "Instruct: Find similar problems\nQuery: 2+2?"
     assert query_text("2+2?", None) == "2+2?"
-    with pytest.raises(SpecError, match="embed.trust_remote_code: true"):
+    with pytest.raises(SpecError, match=r"embed\.trust_remote_code: true"):
         embed(["x"], "/nowhere/Alibaba-NLP/gte-Qwen2-7B-instruct")
     seen = []
     import harness.adapters.embed as mod

@@ -130,7 +130,9 @@ def test_dry_run_prints_reachable_sizes_and_the_training_plan(tmp_path):
     assert re.search(r"math-train\s+all\s+<= 6,569", out)  # MATH train after decontamination
     assert re.search(r"stat-syn\s+9,500\s+<= 13,500", out)  # syn.new_questions: 3 (a documented deviation)
     assert re.search(r"embed-sel\s+9,500\s+<= 60,000 .*needs >= 159 difficult", out)
-    assert re.search(r"grpo\s+1\s+4\s+64\s+256 per step; generation batch 1,024 = 4 steps\s+[\d.]+ GB of 80", out)
+    assert re.search(
+        r"grpo\s+1\s+4\s+64\s+256 per step; generation batch 1,024 = 4 steps\s+[\d.]+ GB of 80", out
+    )
     assert re.search(r"sft\s+1\s+2\s+4\s+8\s+[\d.]+ GB of 80", out)
     assert "sft_examples=9500" in out and "sft_examples=6569" in out  # per arm, not the budget for all
 
