@@ -283,6 +283,12 @@ def dataset_stage(spec: ExperimentSpec, method: str):
             kept if not METHODS[method].subsample else select.subsample(kept, spec.budget - n_replay, seed)
         )
         within_budget = budget.check(spec, method, len(final))  # a shortfall stops here unless allowed
+        if within_budget["budget"] is not None:
+            short = within_budget["budget_shortfall"]
+            ctx.log(
+                f"dataset/{method}: {len(final):,} pairs for a budget of {within_budget['budget']:,}"
+                + (f" ({short:,} short, allowed by budget_policy)" if short else "")
+            )
         if n_replay:  # the same replay rows in every arm, decontaminated like the rest
             replay, _ = _decontaminate(
                 spec,
