@@ -306,6 +306,7 @@ def dataset_stage(spec: ExperimentSpec, method: str):
         for r in final:
             sources[r["source"]] = sources.get(r["source"], 0) + 1
         return {
+            **report,  # the method's own counts first: the stage's fields below win a name clash
             "method": method,
             "built": len(rows),
             "contaminated": contamination["rows_dropped"],
@@ -313,7 +314,6 @@ def dataset_stage(spec: ExperimentSpec, method: str):
             **within_budget,
             "questions": len({r["question_id"] for r in final}),
             "sources": sources,
-            **report,
             "teacher": usage,
         }
 
