@@ -103,7 +103,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
         Stage(
             "difficulty",
             "difficulty",
-            {"spec": spec.difficulty.model_dump()},
+            {"spec": spec.difficulty.model_dump(), "chat_template_date": spec.student.chat_template_date},
             ["student/val", "student/test"],
             difficulty_stage(spec),
             estimate={"prm_scored": (n_val + n_test) if spec.difficulty.method == "prm" else 0},

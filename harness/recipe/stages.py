@@ -202,7 +202,11 @@ def difficulty_stage(spec: ExperimentSpec):
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.difficulty import PRMScorer, agreement_with_checker, classify
 
-        prm = PRMScorer(spec.difficulty.prm_model) if spec.difficulty.method == "prm" else None
+        prm = (
+            PRMScorer(spec.difficulty.prm_model, date=spec.student.chat_template_date)
+            if spec.difficulty.method == "prm"
+            else None
+        )
         report: dict[str, Any] = {"method": spec.difficulty.method}
         for split, task in (("val", spec.data.val_task), ("test", spec.data.test_task)):
             docs = {str(d["id"]): d for d in task_docs(task)}

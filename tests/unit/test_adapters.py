@@ -278,3 +278,13 @@ def test_the_progress_callback_reports_steps_loss_and_rate():
     assert lines[0] == "grpo: step 1/100, loss 1, 0.5 steps/s, ETA 3 min"
     assert lines[-1].startswith("grpo: step 100/100, loss 0.01, 0.5 steps/s")
     assert 2 < len(lines) <= 2 + 200 // 30  # first, last, and at most one per 30 s in between
+
+
+def test_the_prm_scores_pinned_prompts_too(dated_model, monkeypatch):
+    scores = []
+    for day in (1, 2):
+        _on_day(monkeypatch, day)
+        prm = PRMScorer(str(dated_model), date="26 Jul 2024")
+        assert prm.template_kwargs == {"date_string": "26 Jul 2024"}
+        scores.append(prm._ids([{"role": "user", "content": "1+1? Step 1."}], generation_prompt=True))
+    assert scores[0] == scores[1]
