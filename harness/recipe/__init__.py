@@ -143,6 +143,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                     cfg,
                     deps,
                     dataset_stage(spec, method),
+                    version=2,  # 2: budget check, decontaminated replay
                     estimate={"pairs": n_pairs},
                 )
             )
@@ -198,6 +199,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                         {"student": student, "hp": spec.grpo().model_dump(), "seed": seed, "data": data},
                         deps,
                         grpo_stage(spec, method, seed),
+                        version=2,  # 2: decontaminated question pool, micro-batched steps
                     )
                 )
                 add(
