@@ -86,7 +86,7 @@ def train(
         }
         for q in questions
     ]
-    plan = grpo_plan(hp, processes())
+    plan = grpo_plan(hp, processes(), cuda)
     loss = {
         "loss_type": hp.loss_type,
         "scale_rewards": hp.scale_rewards,

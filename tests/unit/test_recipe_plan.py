@@ -96,6 +96,18 @@ def test_a_grpo_plan_that_does_not_divide_is_one_line(hp, processes, msg):
     assert "\n" not in str(e.value)
 
 
+def test_the_automatic_grpo_micro_batch_is_small_on_a_gpu_and_whole_on_a_cpu():
+    from harness.adapters.plan import grpo_plan
+    from harness.recipe.experiment import GRPOSpec
+
+    hp = GRPOSpec(questions_per_step=8, mini_batch_questions=8, num_generations=4)  # the demo's 32 per step
+    assert (grpo_plan(hp).micro_batch, grpo_plan(hp).grad_accum) == (4, 8)
+    assert (grpo_plan(hp, cuda=False).micro_batch, grpo_plan(hp, cuda=False).grad_accum) == (32, 1)
+    assert (
+        grpo_plan(hp.model_copy(update={"micro_batch": 8}), cuda=False).micro_batch == 8
+    )  # a set one is kept
+
+
 @pytest.mark.parametrize("processes,micro,accum", [(1, 2, 4), (2, 2, 2), (4, 2, 1), (8, 1, 1)])
 def test_the_sft_plan_keeps_the_effective_batch_of_eight(processes, micro, accum):
     from harness.adapters.plan import sft_plan
