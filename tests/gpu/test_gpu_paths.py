@@ -51,7 +51,7 @@ def test_qlora_sft_then_grpo(tiny_model, tmp_path):
 
 def test_one_paper_shaped_grpo_step(tiny_model, tmp_path, monkeypatch):
     from harness.adapters import grpo
-    from harness.adapters.plan import ModelShape, memory_estimate
+    from harness.adapters.plan import ModelShape, grpo_plan, memory_estimate
     from harness.core.tasks import load_benchmark
     from harness.recipe.experiment import GRPOSpec
 
@@ -74,10 +74,10 @@ def test_one_paper_shaped_grpo_step(tiny_model, tmp_path, monkeypatch):
     assert plan["generation_batch"] == 1024 and calls == [1024]  # one generation of 256 questions x 4
     peak = torch.cuda.max_memory_allocated() / 2**30
     shape = ModelShape.from_config(json.loads((tiny_model / "config.json").read_text()))
-    from harness.adapters.plan import grpo_plan
-
-    est = memory_estimate(shape, grpo_plan(hp), 512 + 64, vllm_share=0.0)
-    print(f"paper-shaped GRPO step: measured peak {peak:.2f} GB allocated; estimate {est}")
+    vllm = hp.vllm_gpu_memory_utilization if meta["vllm"] else 0.0
+    gpu_gb = torch.cuda.get_device_properties(0).total_memory / 2**30
+    est = memory_estimate(shape, grpo_plan(hp), 512 + 64, vllm_share=vllm, gpu_memory_gb=gpu_gb)
+    print(f"paper-shaped GRPO step: measured peak {peak:.2f} GB allocated (torch); dry-run estimate {est}")
 
 
 def test_vllm_backend_on_gpu(tiny_model, tmp_path):
