@@ -20,7 +20,14 @@ from harness.core.protocols import check_generation, render
 from harness.core.tasks import PROMPT_VERSION, SUITES, TASKS, data_hashes
 from harness.records.models import EvalSpec, ResolvedSpec
 
-__all__ = ["EvalSpec", "chat_template_text", "expand_tasks", "resolve_eval", "task_generation"]
+__all__ = [
+    "EvalSpec",
+    "chat_template_kwargs",
+    "chat_template_text",
+    "expand_tasks",
+    "resolve_eval",
+    "task_generation",
+]
 
 
 def expand_tasks(tasks: list[str] | None, suite: str | None) -> list[str]:
@@ -61,6 +68,15 @@ def chat_template_text(model_dir: Path) -> str | None:
         if isinstance(tpl, list):  # named templates
             return canonical_json(tpl)
     return None
+
+
+def chat_template_kwargs(model_dir: Path, date: str | None) -> dict[str, Any]:
+    """``{"date_string": date}`` when the model's chat template writes a date (Llama 3.x: ``strftime_now`` into
+    ``date_string``), else ``{}``: the extra ``apply_chat_template`` arguments that pin a prompt to ``date``."""
+    template = chat_template_text(Path(model_dir)) or ""
+    if date is None or not ("strftime_now" in template or "date_string" in template):
+        return {}
+    return {"date_string": date}
 
 
 def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> ResolvedSpec:
