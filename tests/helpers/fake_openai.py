@@ -23,13 +23,30 @@ def _answers() -> dict[str, str]:
 
 
 class FakeModel:
-    """Answers a problem correctly iff hash(problem) falls under ``accuracy`` (deterministic)."""
+    """Answers a problem correctly iff hash(problem) falls under ``accuracy`` (deterministic).
 
-    def __init__(self, accuracy: float, rate_limit_every: int = 0):
-        self.accuracy, self.rate_limit_every = accuracy, rate_limit_every
+    ``style`` makes it a reasoning model: ``think`` (a closed ``<think>`` block with a wrong number in it,
+    then the answer), ``unclosed`` (a ``<think>`` block that never closes, with the right answer boxed inside
+    it, finish_reason length), ``reasoning_content`` (the trace in the separate field, a wrong box in it).
+    """
+
+    def __init__(self, accuracy: float, rate_limit_every: int = 0, style: str = "plain"):
+        self.accuracy, self.rate_limit_every, self.style = accuracy, rate_limit_every, style
         self.answers = _answers()
         self.calls: list[dict] = []
         self.lock = threading.Lock()
+
+    def message(self, prompt: str) -> tuple[str, str | None, str]:
+        """(content, reasoning_content, finish_reason) of the reply to ``prompt``."""
+        text = self.reply(prompt)
+        ref = self.answers.get(prompt, "0")
+        if self.style == "think":
+            return f"<think>Maybe \\boxed{{-7}}? No, let me check.</think> {text}", None, "stop"
+        if self.style == "unclosed":
+            return f"<think>I believe it is \\boxed{{{ref}}} but let me keep checking", None, "length"
+        if self.style == "reasoning_content":
+            return text, "Maybe \\boxed{-7}? No.", "stop"
+        return text, None, "stop"
 
     def reply(self, prompt: str) -> str:
         ref = self.answers.get(prompt)
@@ -57,11 +74,14 @@ def serve(model: FakeModel):
                 self.send_header("Retry-After", "0")
                 self.end_headers()
                 return
-            text = model.reply(body["messages"][0]["content"])
+            text, reasoning, finish = model.message(body["messages"][-1]["content"])
+            msg = {"role": "assistant", "content": text}
+            if reasoning is not None:
+                msg["reasoning_content"] = reasoning
             data = json.dumps(
                 {
-                    "choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                    "usage": {"completion_tokens": len(text.split())},
+                    "choices": [{"message": msg, "finish_reason": finish}],
+                    "usage": {"completion_tokens": len(text.split()) + len((reasoning or "").split())},
                 }
             ).encode()
             self.send_response(200)

@@ -312,8 +312,14 @@ class VLLMBackend:
     def count_tokens(self, prompts: list[str]) -> list[int]:
         return [len(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
-    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
-        return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def apply_chat_template(
+        self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
+    ) -> str:
+        """The tokenizer's chat template (or ``chat_template``), with template variables ``kwargs``
+        (``--chat-template-kwargs``, e.g. ``enable_thinking``)."""
+        return self.tok.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True, chat_template=chat_template, **kwargs
+        )
 
     def _generation(self, req: Request, text: str, n: int, finish: str) -> Generation:
         text, _ = cut_at_stop(text, req.params.stop)
