@@ -25,6 +25,9 @@ class GuardedGroup(TyperGroup):
         from harness.cli.common import handle_error
 
         try:
+            from harness.core.tasks import register_env
+
+            register_env()  # task folders in $STATBENCH_INCLUDE_PATH (your own benchmarks)
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # an exit code a verb chose, usage errors (typer's click): typer prints them, exit 2

@@ -512,18 +512,7 @@ def _template_metrics() -> list[Any]:
     ]
 
 
-def _register_env() -> None:
-    import sys
-
-    dirs = [d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()]
-    if dirs:
-        try:
-            include_path(dirs)
-        except (
-            SpecError,
-            DataIntegrityError,
-        ) as e:  # no traceback at import: say so once, go on without them
-            print(f"statbench: warning: {INCLUDE_ENV}: {e}; its tasks are not registered", file=sys.stderr)
-
-
-_register_env()
+def register_env() -> list[str]:
+    """Register the task folders named by ``$STATBENCH_INCLUDE_PATH`` (``os.pathsep``-separated); the CLI
+    calls this before every command, so boards, the gate and rescore see those tasks too."""
+    return include_path([d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()])
