@@ -36,24 +36,27 @@ class FakeModel:
         self.calls: list[dict] = []
         self.lock = threading.Lock()
 
-    def message(self, prompt: str) -> tuple[str, str | None, str]:
-        """(content, reasoning_content, finish_reason) of the reply to ``prompt``."""
-        text = self.reply(prompt)
-        ref = self.answers.get(prompt, "0")
-        if self.style == "think":
-            return f"<think>Maybe \\boxed{{-7}}? No, let me check.</think> {text}", None, "stop"
-        if self.style == "unclosed":
-            return f"<think>I believe it is \\boxed{{{ref}}} but let me keep checking", None, "length"
-        if self.style == "reasoning_content":
-            return text, "Maybe \\boxed{-7}? No.", "stop"
-        return text, None, "stop"
-
     def reply(self, prompt: str) -> str:
         ref = self.answers.get(prompt)
         u = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16) / 2**32
         if ref is not None and u < self.accuracy:
             return f"Working it out carefully. The answer is $\\boxed{{{ref}}}$."
         return "I am not sure. The answer is $\\boxed{-1}$."
+
+    def message(self, prompt: str) -> tuple[str, str | None, str]:
+        """(content, reasoning_content, finish_reason) of the reply to ``prompt``."""
+        text = self.reply(prompt)
+        if self.style == "plain":
+            return text, None, "stop"
+        ref = self.answers.get(prompt, "0")
+        ans = ref if "boxed{-1}" not in text else "-1"
+        if self.style == "think":  # a wrong box in the trace, the answer after it (unboxed)
+            return f"<think>Maybe \\boxed{{-7}}? No, let me check.</think> The answer is {ans}.", None, "stop"
+        if self.style == "unclosed":  # the right answer boxed inside a trace that never closes
+            return f"<think>I believe it is \\boxed{{{ref}}} but let me keep checking", None, "length"
+        if self.style == "reasoning_content":  # the trace in its own field, with a wrong box in it
+            return f"The answer is {ans}.", "Maybe \\boxed{-7}? No.", "stop"
+        raise ValueError(f"unknown style {self.style!r}")
 
 
 @contextmanager
