@@ -77,13 +77,17 @@ def serve(model: FakeModel):
                 self.send_header("Retry-After", "0")
                 self.end_headers()
                 return
-            text, reasoning, finish = model.message(body["messages"][-1]["content"])
+            completions = "messages" not in body  # /completions: a raw prompt, the reply as text
+            text, reasoning, finish = model.message(
+                body["prompt"] if completions else body["messages"][-1]["content"]
+            )
             msg = {"role": "assistant", "content": text}
             if reasoning is not None:
                 msg["reasoning_content"] = reasoning
+            choice = {"text": text} if completions else {"message": msg}
             data = json.dumps(
                 {
-                    "choices": [{"message": msg, "finish_reason": finish}],
+                    "choices": [{**choice, "finish_reason": finish}],
                     "usage": {"completion_tokens": len(text.split()) + len((reasoning or "").split())},
                 }
             ).encode()

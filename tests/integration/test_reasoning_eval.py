@@ -65,3 +65,71 @@ def test_system_prompt_and_template_kwargs_are_sent_recorded_and_hashed(tmp_path
     assert on_disk["system_prompt"] == "You are a careful mathematician."
     assert on_disk["chat_template_kwargs"] == {"enable_thinking": True}
     assert "system_prompt" not in json.loads((plain.run_dir / "spec.json").read_text())["spec"]
+
+
+SWITCH_TEMPLATE = (  # the tiny model's ChatML template with a kwarg switch, as Qwen3-style templates have
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+    "{% if enable_thinking is defined and enable_thinking %}{{ '<think>\\n' }}{% endif %}{% endif %}"
+)
+
+
+def test_tiny_model_with_a_template_switch_and_a_system_prompt(tmp_path, tiny_model):
+    import hashlib
+
+    tpl = tmp_path / "switch.jinja"
+    tpl.write_text(SWITCH_TEMPLATE)
+    common = {"limit": 2, "max_gen_toks": 4, "protocol": "greedy", "chat_template": "on",
+              "chat_template_file": str(tpl), "system_prompt": "Be brief."}  # fmt: skip
+    on = run_eval(
+        spec_from_cli(
+            str(tiny_model),
+            "hf",
+            ["statbench_gsm8k"],
+            chat_template_kwargs={"enable_thinking": True},
+            **common,
+        ),
+        tmp_path / "runs",
+    )
+    off = run_eval(
+        spec_from_cli(
+            str(tiny_model),
+            "hf",
+            ["statbench_gsm8k"],
+            chat_template_kwargs={"enable_thinking": False},
+            **common,
+        ),
+        tmp_path / "runs",
+    )
+    rows_on = list(iter_samples(on.run_dir, "statbench_gsm8k"))
+    rows_off = list(iter_samples(off.run_dir, "statbench_gsm8k"))
+    assert all(
+        r.prompt.startswith("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n")
+        for r in rows_on + rows_off
+    )
+    assert all(r.prompt.endswith("<|im_start|>assistant\n<think>\n") for r in rows_on)
+    assert all(r.prompt.endswith("<|im_start|>assistant\n") for r in rows_off)
+    # 4 tokens of a random model never close the trace the template opened: unfinished, not graded
+    assert {r.status for r in rows_on} == {"unfinished_reasoning"} and "unfinished_reasoning" not in {
+        r.status for r in rows_off
+    }
+    spec = read_run(on.run_dir).spec
+    assert (
+        spec.chat_template.mode == "file"
+        and spec.chat_template.sha256 == hashlib.sha256(SWITCH_TEMPLATE.encode()).hexdigest()
+    )
+    assert spec.spec_hash != read_run(off.run_dir).spec.spec_hash
+
+
+def test_num_fewshot_reaches_the_prompt_sent(tmp_path):
+    model = FakeModel(accuracy=0.0)
+    with serve(model) as url:
+        spec = spec_from_cli("served", "openai", ["statbench_gsm8k"], limit=2, num_fewshot=8,
+                             backend_args={"base_url": url, "mode": "completions"})  # fmt: skip
+        out = run_eval(spec, tmp_path)
+    bodies = [c["body"] for c in model.calls if c["path"].endswith("/completions")]
+    assert len(bodies) == 2 and all(b["prompt"].startswith("Q: There are 15 trees") for b in bodies)
+    assert all(b["prompt"].count("\nA:") == 9 and b["prompt"].endswith("\nA:") for b in bodies)
+    assert all(b["stop"][0] == "Q:" for b in bodies)
+    rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
+    assert rows[0].prompt == bodies[0]["prompt"] or rows[0].prompt == bodies[1]["prompt"]
