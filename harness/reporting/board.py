@@ -26,6 +26,7 @@ from harness.core import stats
 from harness.core.errors import SpecError, validation_message
 from harness.core.protocols import get_protocol
 from harness.core.tasks import TASKS, read_bundled
+from harness.records.intervals import edge_interval
 from harness.records.scores import per_problem_scores
 from harness.records.store import RunIndex, read_run
 
@@ -114,6 +115,7 @@ class Cell:
     per_problem: dict[str, float] = field(default_factory=dict)
     delta: float | None = None
     delta_ci: tuple[float, float] | None = None
+    ci_method: str = "bootstrap"  # or "wilson" at the edges (harness.records.intervals)
 
 
 def _select(row: RowSpec, runs: list[dict[str, Any]], protocol: str) -> list[dict[str, Any]]:
@@ -171,6 +173,8 @@ def build_board(spec: BoardSpec, folder: Path, runs_dir: Path) -> Board:
                 x = np.array([cell.per_problem[d] for d in common])
                 cell.value, cell.n, cell.seeds = float(x.mean()), len(x), len(vectors)
                 cell.ci = stats.ci(x, seed=stats.seed_of(row.id, task))
+                if edge := edge_interval(x):  # k = 1 near 0/100 %: the bootstrap collapses there
+                    cell.ci, cell.ci_method = edge
             cells[(row.id, task)] = cell
     if spec.base:
         for row in rows:
