@@ -37,7 +37,10 @@ class TaskDef:
     decontam: bool = True  # training sets are checked against this task's problems
     short: str = ""  # column header on boards
     paper_column: str | None = None  # column of the STAT paper's results table (stat_paper_results.csv)
-    fewshot: str | None = None  # the few-shot exemplar set --num-fewshot draws from (default: by family)
+    fewshot: str | None = None  # the few-shot exemplar set --num-fewshot draws from (default: minerva_math)
+    prompt: str | None = (
+        None  # a prompt of the registry's ``prompts`` for this task (default: its data set's)
+    )
     user: UserTask | None = None  # a task from an --include-path folder (not bundled)
 
 
@@ -74,6 +77,9 @@ def _load_registry() -> dict[str, Any]:
     try:
         reg = yaml.safe_load(path.read_text(encoding="utf-8"))
         tasks = {name: TaskDef(**fields) for name, fields in reg["tasks"].items()}
+        bad = [n for n, t in tasks.items() if t.prompt and t.prompt not in reg["prompts"]]
+        if bad:
+            raise KeyError(f"task {bad[0]}: prompt is not one of prompts ({', '.join(reg['prompts'])})")
     except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
         raise DataIntegrityError(f"{path}: cannot read the task registry ({type(e).__name__}: {e})") from e
     return {**reg, "tasks": tasks}
@@ -202,6 +208,8 @@ def _task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = 
                 f"{ids_file or td.ids}: {len(missing)} ids not in {td.data} (first: {missing[0]})"
             )
         rows = [by_id[i] for i in keep]
+    if td.prompt:  # a per-task prompt template (a name in the registry's prompts)
+        return [{**r, "prompt": PROMPTS[td.prompt].format(problem=r["problem"])} for r in rows]
     return [{**r, "prompt": prompt_for(td.data, r["problem"])} for r in rows]
 
 

@@ -41,6 +41,10 @@ def task_generation(spec: EvalSpec, task: str) -> dict[str, Any]:
     cfg = render(spec.protocol, td.family)
     if td.user is not None:  # a task-folder task: its definition (fields, prompt, data sha256) is hashed
         cfg["metadata"]["task_definition"] = td.user.definition()
+    elif td.prompt:  # a registry task with its own prompt template: hashed (by its text)
+        from harness.core.tasks import PROMPTS
+
+        cfg["metadata"]["prompt"] = PROMPTS[td.prompt]
     if spec.num_fewshot:  # the exemplar set (its file's sha256 is in data_sha256) and where an answer ends
         from harness.core.tasks import FEWSHOT_SETS, fewshot_set
 

@@ -52,3 +52,16 @@ def test_tasks_pick_their_set_and_the_spec_records_it():
         "fewshot/gsm8k_cot_8shot" not in a.data_sha256
         and "fewshot" not in a.tasks["statbench_gsm8k"]["metadata"]
     )
+
+
+def test_a_registry_task_can_name_its_own_prompt(monkeypatch):
+    import dataclasses
+
+    from harness.core import tasks as T
+
+    td = dataclasses.replace(T.TASKS["statbench_aime24"], prompt="skillworld")
+    monkeypatch.setitem(T.TASKS, "statbench_aime24", td)
+    doc = task_docs("statbench_aime24")[0]
+    assert doc["prompt"] == f"Q: {doc['problem']} A:"
+    spec = EvalSpec(model="m", backend="openai", tasks=["statbench_aime24"])
+    assert resolve_eval(spec, "fp", {}).tasks["statbench_aime24"]["metadata"]["prompt"] == "Q: {problem} A:"
