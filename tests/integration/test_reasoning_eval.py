@@ -133,3 +133,15 @@ def test_num_fewshot_reaches_the_prompt_sent(tmp_path):
     assert all(b["stop"][0] == "Q:" for b in bodies)
     rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
     assert rows[0].prompt == bodies[0]["prompt"] or rows[0].prompt == bodies[1]["prompt"]
+
+
+def test_think_delimiters_are_configurable_and_hashed(tmp_path):
+    model = FakeModel(accuracy=1.0, style="unclosed")  # an unclosed <think> block with the right answer boxed
+    with serve(model) as url:
+        spec = spec_from_cli("served", "openai", ["statbench_gsm8k"], limit=2, think=("<reason>", "</reason>"),
+                             backend_args={"base_url": url})  # fmt: skip
+        out = run_eval(spec, tmp_path)
+    rows = list(iter_samples(out.run_dir, "statbench_gsm8k"))
+    # <think> is not this model's trace: nothing is unfinished, the whole response is graded (the box is right)
+    assert {r.status for r in rows} == {"ok"} and all(r.correct for r in rows)
+    assert json.loads((out.run_dir / "spec.json").read_text())["spec"]["think"] == ["<reason>", "</reason>"]
