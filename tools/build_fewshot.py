@@ -46,16 +46,24 @@ def _gsm8k() -> list[dict]:
 
 
 def main() -> int:
-    import lm_eval
-
     man_path = DATA / "MANIFEST.json"
     man = json.loads(man_path.read_text())
+    man.update(entries(DATA))
+    man_path.write_text(json.dumps(man, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+def entries(data_dir: Path) -> dict:
+    """Write the exemplar files under ``data_dir`` and return their MANIFEST entries (tools/build_data.py too)."""
+    import lm_eval
+
+    man: dict = {}
     for name, rows, src, what in (
         ("fewshot/minerva_math_4shot", _minerva(), "minerva_math/utils.py", "list_fewshot_samples"),
         ("fewshot/gsm8k_cot_8shot", _gsm8k(), "gsm8k/gsm8k-cot.yaml", "fewshot_config.samples"),
     ):
         src_sha = hashlib.sha256((_lm_eval_tasks() / src).read_bytes()).hexdigest()
-        path = DATA / f"{name}.jsonl"
+        path = data_dir / f"{name}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
         path.write_text(text, encoding="utf-8")
@@ -68,8 +76,7 @@ def main() -> int:
                 {"path": f"lm-eval {lm_eval.__version__}: lm_eval/tasks/{src} ({what})", "sha256": src_sha}
             ],
         }
-    man_path.write_text(json.dumps(man, indent=2, sort_keys=True) + "\n")
-    return 0
+    return man
 
 
 if __name__ == "__main__":
