@@ -133,6 +133,10 @@ def test_statbench_eval_and_plain_lm_eval_run_the_same_folder(tmp_path, registry
     assert (
         "include_path" not in json.loads((out.run_dir / "spec.json").read_text())["spec"]
     )  # a path is not identity
+    from harness.evaluation.rescore import rescore
+
+    again = rescore(str(out.run_dir), tmp_path / "runs")  # re-grading treats it like a bundled task
+    assert again.results["add6"].value == 1.0 and not again.changes
 
     # plain lm-eval: the same YAML through lm-eval's own task index (what `lm_eval --include_path DIR` does)
     class Solver(LM):
