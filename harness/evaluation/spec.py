@@ -100,6 +100,11 @@ def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> 
             raise SpecError(f"{spec.model}: --chat-template on, but the tokenizer has no chat template")
         use_chat = spec.chat_template == "on" or (spec.chat_template == "auto" and template is not None)
         template_mode = "on" if use_chat else "off"
+    if spec.chat_template_kwargs and template_mode == "off":
+        raise SpecError(
+            f"{spec.model}: --chat-template-kwargs, but no chat template is applied (--chat-template off, or the "
+            "tokenizer has none); use --chat-template on or @FILE"
+        )
     bases = [spec.base_task(t) for t in spec.tasks]
     data: dict[str, str] = {}
     for t in bases:

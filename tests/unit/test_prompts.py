@@ -1,4 +1,4 @@
-"""--num-fewshot: lm-eval's Minerva MATH 4-shot and GSM8K 8-shot CoT exemplars, bundled, hashed, recorded."""
+"""Prompts: --num-fewshot exemplars (lm-eval's Minerva MATH 4-shot, GSM8K 8-shot CoT), per-task prompts, template kwargs."""
 
 from __future__ import annotations
 
@@ -65,3 +65,11 @@ def test_a_registry_task_can_name_its_own_prompt(monkeypatch):
     assert doc["prompt"] == f"Q: {doc['problem']} A:"
     spec = EvalSpec(model="m", backend="openai", tasks=["statbench_aime24"])
     assert resolve_eval(spec, "fp", {}).tasks["statbench_aime24"]["metadata"]["prompt"] == "Q: {problem} A:"
+
+
+def test_template_kwargs_without_a_template_are_refused(tmp_path):
+    spec = EvalSpec(
+        model=str(tmp_path), tasks=["statbench_gsm8k"], chat_template_kwargs={"enable_thinking": True}
+    )
+    with pytest.raises(SpecError, match="--chat-template-kwargs, but no chat template is applied"):
+        resolve_eval(spec, "fp", {})
