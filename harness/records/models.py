@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_serializer
 
 from harness.core.errors import RecordError
 from harness.core.hashing import sha256_json
@@ -100,6 +100,18 @@ class EvalSpec(BaseModel):
             except StatbenchError as e:
                 raise ValueError(str(e)) from None
         return [str(Path(d).resolve()) for d in dirs]
+
+    @model_serializer(mode="wrap")
+    def _omit_unused_new_fields(self, handler: Any) -> dict[str, Any]:
+        """A dump without the fields added after runs were recorded while they are unused, so job ids, cache
+        keys and spec hashes made from a dump stay what they were for specs that do not use them."""
+        data = handler(self)
+        for key, default in _SPEC_DEFAULTS.items():
+            if key in data and data[key] == default:
+                del data[key]
+        if not data.get("include_path"):
+            data.pop("include_path", None)
+        return data
 
     @field_validator("think")
     @classmethod
