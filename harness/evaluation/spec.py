@@ -20,7 +20,14 @@ from harness.core.protocols import check_generation, render
 from harness.core.tasks import PROMPT_VERSION, SUITES, TASKS, task_data_hashes
 from harness.records.models import EvalSpec, ResolvedSpec
 
-__all__ = ["EvalSpec", "chat_template_text", "expand_tasks", "resolve_eval", "task_generation"]
+__all__ = [
+    "EvalSpec",
+    "chat_template_kwargs",
+    "chat_template_text",
+    "expand_tasks",
+    "resolve_eval",
+    "task_generation",
+]
 
 
 def expand_tasks(tasks: list[str] | None, suite: str | None) -> list[str]:
@@ -83,6 +90,15 @@ def _custom_template(spec: EvalSpec) -> str | None:
         return Path(spec.chat_template_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"{spec.chat_template_file}: cannot read the --chat-template file ({e})") from None
+
+
+def chat_template_kwargs(model_dir: Path, date: str | None) -> dict[str, Any]:
+    """``{"date_string": date}`` when the model's chat template writes a date (Llama 3.x: ``strftime_now`` into
+    ``date_string``), else ``{}``: the extra ``apply_chat_template`` arguments that pin a prompt to ``date``."""
+    template = chat_template_text(Path(model_dir)) or ""
+    if date is None or not ("strftime_now" in template or "date_string" in template):
+        return {}
+    return {"date_string": date}
 
 
 def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> ResolvedSpec:

@@ -73,7 +73,11 @@ def test_tiny_runs_make_the_three_files(tiny_board):
     readme, csv_, html = (board / n for n in ("README.md", "table.csv", "index.html"))
     assert readme.is_file() and csv_.is_file() and html.is_file()
     text = readme.read_text()
-    assert "| Base Model | " in text and "(n=4, k=1×2 seeds)" in text and "AMC23 (n=4, k=64×2 seeds)" in text
+    assert (
+        "| Base Model | " in text
+        and "(n=4, k=1×2 seeds)" in text
+        and "AMC23 (40, Qwen) (n=4, k=64×2 seeds)" in text
+    )
     cells = {(c["row"], c["task"]): c for c in csv.DictReader(csv_.open()) if c["row"]}
     assert len(cells) == 9 and all(
         c["status"] == "ok" and c["value"] for (row, _), c in cells.items() if row != "stat-sel-grpo"
