@@ -25,6 +25,9 @@ class GuardedGroup(TyperGroup):
         from harness.cli.common import handle_error
 
         try:
+            from harness.core.tasks import register_env
+
+            register_env()  # task folders in $STATBENCH_INCLUDE_PATH (your own benchmarks)
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # an exit code a verb chose, usage errors (typer's click): typer prints them, exit 2
@@ -70,7 +73,7 @@ runs.runs_app.command("diff", epilog=EXIT_CODES)(diff.runs_diff)
 runs.runs_app.command("view", epilog=EXIT_CODES)(diff.runs_view)
 runs.runs_app.command("export", epilog=EXIT_CODES)(export.runs_export)
 app.add_typer(runs.runs_app, name="runs")
-app.command("tasks")(ls.tasks)
+app.add_typer(ls.tasks_app, name="tasks")
 app.command("ls")(ls.ls)
 app.command("leaderboard", epilog=EXIT_CODES)(board.leaderboard)
 app.command("regress", epilog=regress.EPILOG)(regress.regress)

@@ -28,6 +28,7 @@ class Args(BaseModel):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     device: str | None = None
     trust_remote_code: bool = False
+    chat_template_kwargs: dict[str, Any] | None = None  # e.g. a pinned date_string (recipe)
 
     @field_validator("device")
     @classmethod
@@ -91,6 +92,7 @@ class HFBackend:
         dtype: str = "auto",
         device: str | None = None,
         trust_remote_code: bool = False,
+        chat_template_kwargs: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
         import torch
@@ -98,9 +100,10 @@ class HFBackend:
 
         if extra:
             raise SpecError(
-                f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code"
+                f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code, chat_template_kwargs"
             )
         self.torch = torch
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})  # e.g. a pinned date_string
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if dtype == "auto":
             dtype = (
@@ -138,8 +141,19 @@ class HFBackend:
     def count_tokens(self, prompts: list[str]) -> list[int]:
         return [len(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
-    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
-        return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def apply_chat_template(
+        self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
+    ) -> str:
+        """The tokenizer's chat template (or ``chat_template``), with template variables: ``kwargs``
+        (``--chat-template-kwargs``, e.g. ``enable_thinking``) over the backend arg ``chat_template_kwargs``
+        (e.g. a pinned ``date_string``)."""
+        return self.tok.apply_chat_template(
+            messages,
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=chat_template,
+            **{**self.chat_template_kwargs, **kwargs},
+        )
 
     def run(self, requests: list[Request], sink: Sink, batch_size: int) -> None:
         """Generate the scheduler's batches (``Request.batch``), at most ``batch_size`` prompts at a time;

@@ -49,6 +49,7 @@ class Args(BaseModel):
     enforce_eager: bool = False
     trust_remote_code: bool = False
     seed: int = 0
+    chat_template_kwargs: dict[str, Any] | None = None  # applied when rendering prompts, not an engine arg
 
     @model_validator(mode="after")
     def _engine_fields(self) -> Args:
@@ -213,6 +214,7 @@ class VLLMBackend:
     ) -> None:
         from transformers import AutoConfig, AutoTokenizer
 
+        self.chat_template_kwargs = dict(engine_args.pop("chat_template_kwargs", None) or {})  # a pinned date
         self.tok = AutoTokenizer.from_pretrained(model)
         cfg = AutoConfig.from_pretrained(model)
         self.max_len = (
@@ -312,8 +314,19 @@ class VLLMBackend:
     def count_tokens(self, prompts: list[str]) -> list[int]:
         return [len(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
-    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
-        return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def apply_chat_template(
+        self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
+    ) -> str:
+        """The tokenizer's chat template (or ``chat_template``), with template variables: ``kwargs``
+        (``--chat-template-kwargs``, e.g. ``enable_thinking``) over the backend arg ``chat_template_kwargs``
+        (e.g. a pinned ``date_string``)."""
+        return self.tok.apply_chat_template(
+            messages,
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=chat_template,
+            **{**self.chat_template_kwargs, **kwargs},
+        )
 
     def _generation(self, req: Request, text: str, n: int, finish: str) -> Generation:
         text, _ = cut_at_stop(text, req.params.stop)
