@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TRACKERS_VENV := .venv-trackers
 export HF_HUB_OFFLINE=1
 export HF_DATASETS_OFFLINE=1
 export TOKENIZERS_PARALLELISM=false
@@ -28,10 +29,9 @@ test: $(STAMP) $(TRACKERS_VENV)/.installed
 # The experiment trackers (wandb, mlflow-skinny: `statbench runs export`) live in an overlay venv over .venv
 # (it sees every .venv package; ~150 MB, ~20 s): mlflow-skinny needs cachetools<8 while the GPU image pins
 # 8.0.2, so they stay out of .venv, constraints.txt and the image. Their export tests skip in .venv.
-TRACKERS_VENV := .venv-trackers
 $(TRACKERS_VENV)/.installed: $(STAMP) requirements-trackers.txt
 	test -x $(TRACKERS_VENV)/bin/python || $(PY) -m venv $(TRACKERS_VENV)
-	echo "import site; site.addsitedir('$(abspath $(VENV))/lib/python3.11/site-packages')" \
+	echo "import site; site.addsitedir('$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')')" \
 	  > "$$($(TRACKERS_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/statbench-venv.pth"
 	$(TRACKERS_VENV)/bin/python -m pip install --quiet --no-deps -r requirements-trackers.txt
 	touch $@
