@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from harness.core import jsonl
 from harness.core.errors import DataIntegrityError
 
 
@@ -116,12 +117,11 @@ def load_benchmark(name: str, data_dir: Path | None = None) -> list[dict[str, An
     """All records of one bundled benchmark file, hash-verified."""
     text = read_bundled(name, data_dir)
     rows = []
-    for i, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise DataIntegrityError(f"{name}.jsonl line {i}: {e}") from e
+    for line in jsonl.lines(text):  # "\n" only: U+2028 inside a problem statement is not a line break
+        value, why = jsonl.parse(line.text) if line.text is not None else (None, line.error)
+        if why is not None:
+            raise DataIntegrityError(f"{name}.jsonl:{line.number}: {why}")
+        rows.append(value)
     return rows
 
 
