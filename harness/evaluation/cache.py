@@ -426,4 +426,6 @@ def writable_dir(path: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as e:
+        if is_disk_full(e):
+            raise storage_error(e, path, "the runs directory; nothing was started") from e
         raise SpecError(f"{path}: runs directory is not writable ({e.strerror or e})") from e
