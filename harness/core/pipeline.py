@@ -81,8 +81,8 @@ class StageRecord(BaseModel):
     def read(cls, path: Path) -> StageRecord:
         """A ``done.json`` file as a record; RecordError (one line) if it is missing or damaged."""
         try:
-            return cls.model_validate_json(Path(path).read_text())
-        except (OSError, ValidationError) as e:
+            return cls.model_validate_json(Path(path).read_bytes())
+        except (OSError, ValidationError, UnicodeDecodeError) as e:
             raise RecordError(
                 f"{path}: not a stage record ({type(e).__name__}: {str(e).splitlines()[0]})"
             ) from None
