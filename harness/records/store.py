@@ -272,7 +272,7 @@ class RunIndex:
             with file_lock(self.runs_dir / self.LOCK, what="the run index"):
                 if fresh:
                     self._remove_file()
-                db = self._open_rw()
+                db = self._open_rw(warn=fresh)
                 try:
                     yield db
                 finally:
@@ -280,7 +280,7 @@ class RunIndex:
         except sqlite3.OperationalError as e:
             raise storage_error(e, self.path, "updating the run index") from e
 
-    def _open_rw(self) -> sqlite3.Connection:
+    def _open_rw(self, warn: bool = False) -> sqlite3.Connection:
         new = not self.path.is_file() or self.path.stat().st_size == 0
         db = None
         try:
@@ -304,7 +304,7 @@ class RunIndex:
             db.execute("DROP TABLE IF EXISTS results")
             for stmt in _SCHEMA:
                 db.execute(stmt)
-            self._fill(db)
+            self._fill(db, warn)
             db.execute(f"PRAGMA user_version={INDEX_VERSION}")
         return db
 
@@ -313,13 +313,15 @@ class RunIndex:
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
 
-    def _fill(self, db: sqlite3.Connection) -> int:
+    def _fill(self, db: sqlite3.Connection, warn: bool = False) -> int:
         n = 0
         for d in _scan_dirs(self.runs_dir):
             try:
                 self._insert(db, d)
                 n += 1
-            except SpecError:  # RecordError: damaged, incomplete or from an unknown schema version
+            except SpecError as e:  # RecordError: damaged, incomplete or from an unknown schema version
+                if warn:
+                    _warn(f"skipped: {e}")
                 continue
         return n
 
@@ -394,13 +396,20 @@ class RunIndex:
         return self.runs_dir / rel
 
     def find_complete(self, spec_hash: str) -> Path | None:
-        """The newest complete run with this spec hash, if any."""
+        """The newest complete, readable run with this spec hash, if any (a damaged one is skipped, with a
+        warning)."""
         for (rel,) in self.db.execute(
             "SELECT path FROM runs WHERE spec_hash=? ORDER BY created DESC, run_id DESC", (spec_hash,)
-        ):
+        ).fetchall():
             path = self._here(rel)
-            if path is not None and (path / "results.json").is_file():
-                return path
+            if path is None or not (path / "results.json").is_file():
+                continue
+            try:
+                read_run(path)
+            except SpecError as e:
+                _warn(f"not reusing it: {e}")
+                continue
+            return path
         return None
 
     def runs(self) -> list[dict[str, Any]]:

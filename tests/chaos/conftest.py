@@ -159,16 +159,11 @@ def tmpfs(tmp_path):
 
 
 def fill(folder: Path) -> None:
-    """Fill the filesystem that holds ``folder`` to the last byte."""
-    with (folder / "filler").open("wb") as fh, contextlib.suppress(OSError):
-        block = b"\0" * (1 << 16)
-        while True:
-            fh.write(block)
-            fh.flush()
-    with (folder / "filler2").open("wb") as fh, contextlib.suppress(OSError):
-        while True:
-            fh.write(b"\0" * 512)
-            fh.flush()
+    """Fill the filesystem that holds ``folder`` to the last byte (files ``filler``, ``filler2``)."""
+    for name, block in (("filler", 1 << 16), ("filler2", 512)):
+        with contextlib.suppress(OSError), (folder / name).open("wb", buffering=0) as fh:
+            while True:
+                fh.write(b"\0" * block)
 
 
 def copy_runs(src: Path, dst: Path) -> Path:

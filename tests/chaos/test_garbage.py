@@ -46,12 +46,13 @@ def test_damaged_record_file(runs, name, tiny_model, clean_run):
     assert_one_line_error(show, 2, str(run / name), "damaged run record")
     gate = statbench("regress", "--baseline", run, "--candidate", run, "--runs-dir", runs)
     assert_one_line_error(gate, 2, str(run / name))  # 2 (input error), never 1 (regression)
-    reindex = statbench("runs", "reindex", "--runs-dir", runs)
-    assert reindex.returncode == 0 and "indexed 0 run(s)" in reindex.stderr, reindex.stderr
     again = statbench(*eval_args(tiny_model), "--runs-dir", runs)  # the damaged record is not reused
     assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert f"not reusing it: {run / name}" in again.stderr
     [new] = [d for d in run_dirs(runs) if d != run]
     assert record_content(new) == clean_run[1]
+    reindex = statbench("runs", "reindex", "--runs-dir", runs)
+    assert reindex.returncode == 0 and "indexed 1 run(s)" in reindex.stderr, reindex.stderr
 
 
 def test_damaged_samples_file(runs):

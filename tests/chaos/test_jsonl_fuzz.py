@@ -79,3 +79,28 @@ def test_a_file_is_streamed_and_split_on_newline_only(tmp_path):
         assert str(e) == f"{f}:3: invalid UTF-8 (byte 0xff at column 2)"
     else:
         raise AssertionError("bad UTF-8 was accepted")
+
+
+def test_grade_rereads_its_own_output_and_grades_around_bad_utf8(tmp_path):
+    from tests.helpers.cli import statbench
+
+    good = [
+        {"id": 1, "response": "line\u2028sep \\boxed{2}", "reference": "2"},
+        {"id": 3, "response": "para\u2029sep\u0085 \\boxed{5}", "reference": "4"},
+    ]
+    f = tmp_path / "in.jsonl"
+    f.write_bytes(
+        json.dumps(good[0], ensure_ascii=False).encode()
+        + b"\n"
+        + b'{"id": 2, "response": "\xff\xfe", "reference": "1"}\n'
+        + json.dumps(good[1], ensure_ascii=False).encode()
+        + b"\n"
+    )
+    out = tmp_path / "out.jsonl"
+    r = statbench("grade", f, "-o", out)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"{f}:2: invalid UTF-8 (byte 0xff at column 24)" in r.stderr
+    rows = jsonl.read(out)
+    assert [(x["id"], x["correct"]) for x in rows] == [(1, True), (3, False)]  # the rest was graded
+    again = statbench("grade", out, "-o", tmp_path / "again.jsonl")  # its own output, U+2028 and all
+    assert again.returncode == 0 and "graded 2 lines" in again.stderr, again.stderr
