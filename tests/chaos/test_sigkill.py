@@ -88,8 +88,9 @@ def test_sigkill_write_run_at_each_point_leaves_no_partial_record(tmp_path, clea
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, point
         for d in run_dirs(runs):
             assert record_content(d) == clean_run[1], point
+        # its own temp folder is left (until the rename); those of the earlier, dead children were removed
+        assert len(list(runs.glob(".tmp-*"))) == (point != "write_run:index"), point
     assert len(run_dirs(runs)) == 1  # only the kill after the rename (write_run:index) left a record
-    assert len(list(runs.glob(".tmp-*"))) == 5
     rec = read_run(src)
     final = write_run(
         runs, src.name, rec.spec, rec.results, rec.provenance, {t: iter_samples(src, t) for t in rec.results}
