@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.records.store import RunIndex
 from tests.chaos.conftest import (
     assert_one_line_error,
     copy_runs,
@@ -37,7 +38,7 @@ def _warnings(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "warning:" in line]
 
 
-@pytest.mark.parametrize("name", ["results.json", "spec.json"])
+@pytest.mark.parametrize("name", ["results.json", "spec.json", "provenance.json"])
 def test_damaged_record_file(runs, name, tiny_model, clean_run):
     runs, run = runs
     _spoil(run / name)
@@ -68,7 +69,7 @@ def test_damaged_samples_file(runs):
     assert len(run_dirs(runs)) == 1  # nothing was written
 
 
-def test_damaged_index_is_ignored_then_rebuilt(runs):
+def test_damaged_index_is_ignored_then_rebuilt(runs, tiny_model):
     runs, run = runs
     _spoil(runs / "index.sqlite", b"SQLite format 3\x00" + b"\xff" * 5000)
     listed = statbench("runs", "list", "--runs-dir", runs)
@@ -79,10 +80,14 @@ def test_damaged_index_is_ignored_then_rebuilt(runs):
     assert show.returncode == 0 and run.name in show.stdout
     gate = statbench("regress", "--baseline", run.name, "--candidate", run.name, "--runs-dir", runs)
     assert gate.returncode == 0, gate.stderr
+    ev = statbench(*eval_args(tiny_model), "--runs-dir", runs, "--force")  # a writer rebuilds it
+    assert ev.returncode == 0 and "Traceback" not in ev.stderr, ev.stderr
+    assert any("rebuilding it" in w for w in _warnings(ev.stderr)), ev.stderr
+    assert len(RunIndex(runs).runs()) == 2
     for garbage in (GARBAGE, b""):  # whatever the old file holds
         _spoil(runs / "index.sqlite", garbage)
         r = statbench("runs", "reindex", "--runs-dir", runs)
-        assert r.returncode == 0 and "indexed 1 run(s)" in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert r.returncode == 0 and "indexed 2 run(s)" in r.stderr and "Traceback" not in r.stderr, r.stderr
         listed = statbench("runs", "list", "--runs-dir", runs)
         assert run.name in listed.stdout and not _warnings(listed.stderr), listed.stderr
 
