@@ -158,12 +158,16 @@ def tmpfs(tmp_path):
         subprocess.run(["umount", "-l", str(d)], capture_output=True)
 
 
-def fill(folder: Path) -> None:
-    """Fill the filesystem that holds ``folder`` to the last byte (files ``filler``, ``filler2``)."""
+def fill(folder: Path, leave: int = 0) -> None:
+    """Fill the filesystem that holds ``folder`` to the last byte (files ``filler``, ``filler2``), then free
+    ``leave`` bytes again."""
     for name, block in (("filler", 1 << 16), ("filler2", 512)):
         with contextlib.suppress(OSError), (folder / name).open("wb", buffering=0) as fh:
             while True:
                 fh.write(b"\0" * block)
+    if leave:
+        size = (folder / "filler").stat().st_size
+        os.truncate(folder / "filler", max(0, size - leave))
 
 
 def copy_runs(src: Path, dst: Path) -> Path:

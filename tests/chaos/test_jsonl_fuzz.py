@@ -21,7 +21,7 @@ VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(VALUES, max_size=8), st.booleans(), st.booleans())
 def test_what_json_dumps_writes_reads_back(values, ascii_only, crlf):
     end = "\r\n" if crlf else "\n"
@@ -30,7 +30,7 @@ def test_what_json_dumps_writes_reads_back(values, ascii_only, crlf):
     assert jsonl.read(text) == values
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_give_values_or_one_line_error(data):
     try:
@@ -42,7 +42,7 @@ def test_any_bytes_give_values_or_one_line_error(data):
         assert 1 <= line <= data.count(b"\n") + 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.one_of(VALUES.map(lambda v: json.dumps(v, ensure_ascii=False).encode()), st.binary(max_size=20)),
