@@ -24,7 +24,8 @@ def eval_(
     model: Annotated[
         str | None,
         typer.Option(
-            help="Checkpoint directory (hf, vllm) or served model name (openai); comma-separated: a matrix."
+            help="Checkpoint directory (hf, vllm) or served model name (openai); comma-separated: a matrix. "
+            "An existing path is never split; write \\, for a comma inside a name."
         ),
     ] = None,
     tasks: Annotated[
@@ -102,8 +103,8 @@ def eval_(
         if data_parallel_size:
             args["data_parallel_size"] = data_parallel_size
         task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)
-        models = [m.strip() for m in model.split(",") if m.strip()]
-        seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else [seed]
+        models = split_models(model)
+        seed_list = _seeds(seeds) if seeds else [seed]
         labels = {k: str(v) for k, v in parse_kv(label or []).items()}
         common = {
             "protocol": protocol,
@@ -124,36 +125,73 @@ def eval_(
             opts = ExecutorOptions(executor or "local", image, tuple(env or ()), gpus_per_job, ray_address)
             _matrix(specs, runs_dir, force, opts)
             return
-        one = spec_from_cli(model, backend, task_list, seed=seed, **common)
+        if not models:
+            raise SpecError("--model is empty")
+        one = spec_from_cli(models[0], backend, task_list, seed=seed, **common)
     except SpecError as e:
         write_outcome(result_file, error=str(e))
         fail(e)
     _run_one(one, runs_dir, force, result_file)
 
 
+def split_models(model: str) -> list[str]:
+    """``--model`` as a list: an existing path (a checkpoint folder whose name has a comma) is one model;
+    otherwise split on commas, where ``\\,`` is a literal comma."""
+    import re
+
+    if Path(model).exists():
+        return [model]
+    parts = [p.replace("\\,", ",").strip() for p in re.split(r"(?<!\\),", model)]
+    return [p for p in parts if p]
+
+
+def _seeds(seeds: str) -> list[int]:
+    from harness.core.errors import SpecError
+
+    try:
+        return [int(x) for x in seeds.split(",") if x.strip()]
+    except ValueError:
+        raise SpecError(f"--seeds: expected comma-separated integers, got {seeds!r}") from None
+
+
 def _load_job(path: Path, result_file: Path | None):
-    """The EvalJob in ``path`` (validated as a new request: tasks, protocol and subset files are checked)."""
+    """The EvalJob in ``path``; on a bad file, one error line (and the result file says why)."""
+    from harness.core.errors import SpecError
+
+    try:
+        return load_job(path)
+    except SpecError as e:
+        write_outcome(result_file, error=str(e))
+        fail(e)
+
+
+def load_job(path: Path):
+    """The EvalJob in ``path`` (validated as a new request: tasks, protocol and subset files are checked);
+    ``SpecError`` naming the file and what is wrong, whatever the bytes."""
     from pydantic import ValidationError
 
-    from harness.core.errors import validation_message
+    from harness.core.errors import SpecError, validation_message
     from harness.records.models import EvalJob
 
     try:
-        return EvalJob.model_validate_json(path.read_text())
+        raw = Path(path).read_bytes()
     except OSError as e:
-        msg = f"{path}: cannot read the job spec ({e.strerror})"
+        raise SpecError(f"{path}: cannot read the job spec ({e.strerror or e})") from None
+    try:
+        return EvalJob.model_validate_json(raw)
     except ValidationError as e:
-        msg = f"{path}: {validation_message(e)}"
-    write_outcome(result_file, error=msg)
-    fail(msg)
+        raise SpecError(f"{path}: {validation_message(e)}") from None
+    except (ValueError, RecursionError) as e:
+        raise SpecError(f"{path}: not a valid job spec ({type(e).__name__}: {e})") from None
 
 
 def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> None:
     """One evaluation in this process, with a progress bar; prints the results, writes the result file."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from harness.core.errors import SpecError
-    from harness.evaluation.progress import format_line, log_lines
+    from harness.core.errors import StatbenchError
+    from harness.core.redact import redact_text
+    from harness.evaluation.progress import PlainProgress, format_line
     from harness.evaluation.runner import run_eval
 
     prog = Progress(
@@ -166,9 +204,14 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
         disable=not err.is_terminal,
     )
 
-    def progress(totals: dict[str, int]):  # bars on a terminal, a plain log line every 10 s otherwise
+    def log(message: str) -> None:
+        err.print(redact_text(message), highlight=False, markup=False, soft_wrap=True)
+
+    plain = PlainProgress(log)  # every 10 % and at least every 30 s ($STATBENCH_PROGRESS_EVERY)
+
+    def progress(totals: dict[str, int]):  # bars on a terminal, plain log lines otherwise
         if not err.is_terminal:
-            return log_lines(lambda m: err.print(m, highlight=False))(totals)
+            return plain.factory(totals)
         ids = {t: prog.add_task(t, total=n, rate="") for t, n in totals.items()}
         overall = prog.add_task("all requests", total=sum(totals.values()), rate="")
 
@@ -179,16 +222,17 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
         return advance
 
     try:
-        with prog:
-            outcome = run_eval(spec, runs_dir, force=force, progress=progress, log=lambda m: err.print(m))
-    except SpecError as e:
+        with prog, plain:
+            outcome = run_eval(spec, runs_dir, force=force, progress=progress, log=log)
+    except StatbenchError as e:  # input (exit 2) or a failed run (exit 1)
         write_outcome(result_file, error=str(e))
-        fail(e)
-    except (
-        RuntimeError
-    ) as e:  # backend failures (server down, CUDA errors): one line; STATBENCH_DEBUG=1 for the trace
-        write_outcome(result_file, error=str(e))
+        fail(e, e.exit_code)
+    except RuntimeError as e:  # backend failures (CUDA errors, a dead engine): one line, exit 1
+        write_outcome(result_file, error=f"{type(e).__name__}: {e}")
         fail(e, 1)
+    except BaseException as e:  # Ctrl-C or a bug: the result file says so; the top level prints the line
+        write_outcome(result_file, error="interrupted" if isinstance(e, KeyboardInterrupt) else repr(e))
+        raise
     write_outcome(
         result_file,
         run_dir=str(outcome.run_dir),

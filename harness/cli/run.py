@@ -21,7 +21,11 @@ def run(
         str | None, typer.Option("--from", help="Rerun this stage (name or prefix) and everything after it.")
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option(help="Print the plan, stage hashes and a compute estimate; run nothing.")
+        bool,
+        typer.Option(
+            help="Print the plan (as --from/--only would run it), stage hashes, a compute estimate, each arm's "
+            "reachable training-set size and the SFT/GRPO batch plan with a memory estimate; run nothing."
+        ),
     ] = False,
     executor: Annotated[
         str | None,
@@ -47,7 +51,6 @@ def run(
     """Run the STAT recipe: Stage 1, Missing-Skill-Profile, datasets, SFT, GRPO, evaluation, leaderboard."""
     with contextlib.ExitStack() as stack:  # holds the workdir lock until the command ends
         from harness.core.errors import SpecError
-        from harness.core.fileio import format_table
         from harness.recipe.experiment import load_experiment
 
         if executor and only:
@@ -58,37 +61,13 @@ def run(
 
             wd = workdir or Path("experiments") / spec.name
             spec = spec.with_workdir(wd, experiment.resolve().parent)
-            if not dry_run and not only:  # one run per workdir; held until this process ends
+            if not dry_run and not only:  # one run per workdir; held until this command ends
                 from harness.core.pipeline import workdir_lock
 
                 stack.enter_context(workdir_lock(wd, wait=wait, log=lambda m: err.print(m)))
             pipe = recipe.plan(spec, wd, build_student=not dry_run)
             if dry_run:
-                rows = [
-                    [
-                        d["stage"],
-                        d["kind"],
-                        d["hash"],
-                        d["status"],
-                        ", ".join(
-                            f"{k}={v}"
-                            for k, v in d.items()
-                            if k not in ("stage", "kind", "hash", "status", "deps") and v
-                        ),
-                    ]
-                    for d in pipe.describe()
-                ]
-                print(format_table(["stage", "kind", "hash", "status", "estimate"], rows, right=False))
-                est = recipe.estimate(spec, pipe)
-                print(
-                    "compute estimate: "
-                    + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items())
-                )
-                if recipe.student_path(spec, build=False) is None and spec.student.build_tiny_seed is None:
-                    print(
-                        f"note: the student {spec.student.model} is not available locally; download it before running "
-                        "(stage hashes that depend on it are provisional)"
-                    )
+                _dry_run(spec, pipe, from_stage, only)
                 return
             recipe.check_ready(spec)
         except SpecError as e:
@@ -106,9 +85,7 @@ def run(
                 opts = ExecutorOptions(executor, image, tuple(env or ()), 0, ray_address)
                 summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, opts, gpus_per_job)
             else:
-                summary = pipe.run(
-                    from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only
-                )
+                summary = pipe.run(from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only)
         except SpecError as e:
             write_outcome(result_file, error=str(e))
             fail(e)
@@ -125,6 +102,65 @@ def run(
 
             print(main_table(build_board(*load_board(wd / "board"), wd / "runs")))
         err.print(f"experiment record: {out}; board: {wd / 'board'}")
+
+
+def _dry_run(spec, pipe, from_stage: str | None, only: list[str] | None) -> None:
+    """Print the plan as these options would run it, the arms' reachable sizes and the training plans; a
+    certain budget shortfall or a plan over the GPU's memory is a SpecError (one line, after the tables)."""
+    from harness import recipe
+    from harness.core.errors import SpecError
+    from harness.core.fileio import format_table
+    from harness.recipe import dryrun
+
+    status = dryrun.statuses(pipe, from_stage, only)
+    arms = dryrun.reaches(spec)
+    dryrun.apply_reach(pipe, arms)
+    rows = [
+        [
+            d["stage"],
+            d["kind"],
+            d["hash"],
+            status[d["stage"]],
+            ", ".join(
+                f"{k}={v}" for k, v in d.items() if k not in ("stage", "kind", "hash", "status", "deps") and v
+            ),
+        ]
+        for d in pipe.describe()
+    ]
+    print(format_table(["stage", "kind", "hash", "status", "estimate"], rows, right=False))
+    run = [n for n, st in status.items() if st in ("todo", "rerun")]
+    print(f"would run {len(run)} of {len(status)} stages")
+    est = recipe.estimate(spec, pipe, set(run))
+    print(
+        "compute estimate: "
+        + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items())
+    )
+    print(f"\ntraining sets (budget_policy: {spec.budget_policy}; sizes before the teacher and the filters)")
+    print(
+        format_table(
+            ["arm", "budget", "reachable", "how", "note"],
+            dryrun.dataset_rows(arms, spec.budget_policy),
+            right=False,
+        )
+    )
+    hw = spec.hardware
+    train = dryrun.training(spec, dryrun.model_shape(spec))
+    print(f"\ntraining batch plan and estimated peak memory per GPU ({hw.gpus} x {hw.gpu_memory_gb:g} GB)")
+    print(
+        format_table(
+            ["stage", "processes", "micro-batch", "accumulation", "effective batch", "memory estimate"],
+            dryrun.training_rows(train, hw.gpus, hw.gpu_memory_gb),
+            right=False,
+        )
+    )
+    if recipe.student_path(spec, build=False) is None and spec.student.build_tiny_seed is None:
+        print(
+            f"note: the student {spec.student.model} is not available locally; download it before running "
+            "(stage hashes that depend on it are provisional)"
+        )
+    bad = dryrun.problems(spec, arms, train)
+    if bad:
+        raise SpecError(bad[0] + (f" (and {len(bad) - 1} more problem(s))" if len(bad) > 1 else ""))
 
 
 def _run_on_executor(

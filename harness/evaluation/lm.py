@@ -28,14 +28,14 @@ from dataclasses import dataclass
 import lm_eval.models  # noqa: F401  - fill lm-eval's model registry first (its registry is filled lazily, only when empty)
 from lm_eval.api.model import LM
 
-from harness.core.errors import SpecError
+from harness.core.errors import RunFailure, SpecError
 from harness.core.hashing import seed_of
 from harness.evaluation.backends import Backend, GenParams, Request
 from harness.evaluation.cache import Generation, GenerationCache, generation_key
 from harness.evaluation.progress import GenStats, ProgressFactory
 
 
-class GenerationFailed(RuntimeError):
+class GenerationFailed(RunFailure):
     """Some requests failed after retries; everything else was generated and committed."""
 
     def __init__(self, failures: dict[str, list[str]], total: int) -> None:

@@ -43,14 +43,19 @@ def _fingerprint(spec: EvalSpec, cache: GenerationCache) -> str:
     if spec.backend == "openai":
         if spec.backend_args.get("model_path"):
             return model_fingerprint(Path(spec.backend_args["model_path"]), cache)
+        from harness.core.redact import redact_text
+
         return endpoint_fingerprint(
-            str(spec.backend_args.get("base_url", "http://localhost:8000/v1")), spec.model
+            redact_text(str(spec.backend_args.get("base_url", "http://localhost:8000/v1"))), spec.model
         )
     return model_fingerprint(Path(spec.model), cache)
 
 
 def prepare(spec: EvalSpec, runs_dir: Path) -> tuple[ResolvedSpec, GenerationCache]:
-    """Check the runs dir is writable, open the generation cache and resolve the spec."""
+    """Check the backend args and that the runs dir is writable, open the generation cache, resolve the spec."""
+    from harness.evaluation.backends import check_backend_args
+
+    check_backend_args(spec.backend, dict(spec.backend_args))
     writable_dir(runs_dir)
     cache = GenerationCache(runs_dir / CACHE_PATH)
     return resolve_eval(spec, _fingerprint(spec, cache), core_versions()), cache
@@ -210,6 +215,8 @@ def run_eval(
         rows, res = _samples(task, out["samples"][task], lm, resolved.tasks[task]["metadata"])
         _cross_check(task, res, out["results"][task])
         samples[task], results[task] = rows, res
+    from harness.core.redact import redact
+
     prov = provenance.collect(
         {
             "checker": resolved.versions["checker"],
@@ -227,6 +234,7 @@ def run_eval(
             "lm_eval_config": {k: v for k, v in (out.get("config") or {}).items() if k != "model"},
         }
     )
+    prov = redact(prov)  # no password or token from a URL or option reaches provenance.json
     run_dir = write_run(
         runs_dir,
         new_run_id(Path(spec.model).name or spec.model, resolved.spec_hash),
@@ -242,7 +250,11 @@ def spec_from_cli(model: str, backend: str, tasks: list[str], **kw: Any) -> Eval
     """Build and validate an EvalSpec, turning pydantic errors into one readable SpecError."""
     from pydantic import ValidationError
 
+    from harness.evaluation.backends import check_backend_args
+
     try:
-        return EvalSpec(model=model, backend=backend, tasks=tasks, **kw)
+        spec = EvalSpec(model=model, backend=backend, tasks=tasks, **kw)
     except ValidationError as e:
         raise SpecError(validation_message(e)) from None
+    check_backend_args(spec.backend, dict(spec.backend_args))
+    return spec

@@ -20,7 +20,14 @@ from harness.core.protocols import check_generation, render
 from harness.core.tasks import PROMPT_VERSION, SUITES, TASKS, data_hashes
 from harness.records.models import EvalSpec, ResolvedSpec
 
-__all__ = ["EvalSpec", "chat_template_text", "expand_tasks", "resolve_eval", "task_generation"]
+__all__ = [
+    "EvalSpec",
+    "chat_template_kwargs",
+    "chat_template_text",
+    "expand_tasks",
+    "resolve_eval",
+    "task_generation",
+]
 
 
 def expand_tasks(tasks: list[str] | None, suite: str | None) -> list[str]:
@@ -63,6 +70,15 @@ def chat_template_text(model_dir: Path) -> str | None:
     return None
 
 
+def chat_template_kwargs(model_dir: Path, date: str | None) -> dict[str, Any]:
+    """``{"date_string": date}`` when the model's chat template writes a date (Llama 3.x: ``strftime_now`` into
+    ``date_string``), else ``{}``: the extra ``apply_chat_template`` arguments that pin a prompt to ``date``."""
+    template = chat_template_text(Path(model_dir)) or ""
+    if date is None or not ("strftime_now" in template or "date_string" in template):
+        return {}
+    return {"date_string": date}
+
+
 def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> ResolvedSpec:
     """The full resolved spec (written as spec.json); the sha256 of its payload is the run's identity."""
     if spec.backend == "openai":
@@ -85,9 +101,12 @@ def resolve_eval(spec: EvalSpec, fingerprint: str, versions: dict[str, str]) -> 
             if n in spec.tasks
         }
     )
+    from harness.core.redact import redact
+
     return ResolvedSpec(
         kind="eval",
-        spec=spec,
+        # spec.json never holds a URL password or token (unchanged, and so the same hash, when there is none)
+        spec=spec.model_copy(update={"backend_args": redact(dict(spec.backend_args))}),
         model_fingerprint=fingerprint,
         chat_template={
             "mode": template_mode,
