@@ -85,7 +85,9 @@ def run(
                 opts = ExecutorOptions(executor, image, tuple(env or ()), 0, ray_address)
                 summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, opts, gpus_per_job)
             else:
-                summary = pipe.run(from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only)
+                summary = pipe.run(
+                    from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only
+                )
         except SpecError as e:
             write_outcome(result_file, error=str(e))
             fail(e)
