@@ -449,6 +449,10 @@ def main() -> None:
             "license": "MIT (statbench)",
             "sources": [{"generator": f"harness/skillworld/world.py v{VERSION}", "seed": 0}],
         }
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_fewshot import entries as fewshot_entries  # the --num-fewshot exemplars (from lm-eval)
+
+    manifest.update(fewshot_entries(tasks_dir))
     (tasks_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
     graded_dir = ROOT / "tasks" / "graded_samples"

@@ -25,6 +25,9 @@ class GuardedGroup(TyperGroup):
         from harness.cli.common import handle_error
 
         try:
+            from harness.core.tasks import register_env
+
+            register_env()  # task folders in $STATBENCH_INCLUDE_PATH (your own benchmarks)
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # an exit code a verb chose, usage errors (typer's click): typer prints them, exit 2
@@ -67,7 +70,7 @@ app.command("make-tiny-model", epilog=EXIT_CODES)(eval_cmd.make_tiny_model)
 app.command("grade", epilog=GRADE_CODES)(grade.grade)
 app.command("rescore", epilog=EXIT_CODES)(runs.rescore)
 app.add_typer(runs.runs_app, name="runs")
-app.command("tasks")(ls.tasks)
+app.add_typer(ls.tasks_app, name="tasks")
 app.command("ls")(ls.ls)
 app.command("leaderboard", epilog=EXIT_CODES)(board.leaderboard)
 app.command("regress", epilog=regress.EPILOG)(regress.regress)

@@ -169,7 +169,18 @@ def print_results(results: dict[str, TaskResult]) -> None:
             ]
         )
     protocols = sorted({str(r.protocol) for r in results.values()})
-    print(format_table(["task", "metric", "value %", "± stderr", "n", "k", "truncated", "no answer"], rows))
+    head = ["task", "metric", "value %", "± stderr", "n", "k", "truncated", "no answer"]
+    if any(
+        r.unfinished_reasoning_rate or r.mean_reasoning_tokens for r in results.values()
+    ):  # reasoning models
+        head += ["unfinished think", "think tok", "answer tok"]
+        for row, r in zip(rows, results.values(), strict=True):
+            row += [
+                f"{100 * (r.unfinished_reasoning_rate or 0):.0f}%",
+                f"{r.mean_reasoning_tokens:.0f}" if r.mean_reasoning_tokens is not None else "-",
+                f"{r.mean_answer_tokens:.0f}" if r.mean_answer_tokens is not None else "-",
+            ]
+    print(format_table(head, rows))
     print(f"protocol: {', '.join(protocols)}")
 
 

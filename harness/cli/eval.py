@@ -43,8 +43,48 @@ def eval_(
         int | None, typer.Option(help="Override the protocol's generation budget (recorded).")
     ] = None,
     chat_template: Annotated[
-        str, typer.Option(help="auto (use the tokenizer's if it has one) | on | off")
+        str,
+        typer.Option(
+            help="auto (use the tokenizer's if it has one) | on | off | @FILE (a custom Jinja chat template; "
+            "its sha256 is part of the run's spec)"
+        ),
     ] = "auto",
+    system_prompt: Annotated[
+        str | None,
+        typer.Option(
+            help="TEXT or @FILE: a system prompt (the system message under a chat template; openai: a system "
+            "message; no template: prepended). Recorded and hashed; default: none."
+        ),
+    ] = None,
+    chat_template_kwargs: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="K=V passed to the chat template (repeatable), e.g. enable_thinking=true; openai: sent as "
+            "extra_body.chat_template_kwargs (vLLM/SGLang servers). Recorded and hashed."
+        ),
+    ] = None,
+    num_fewshot: Annotated[
+        int | None,
+        typer.Option(
+            help="N bundled exemplars before each problem, for base models: the Minerva MATH 4-shot prompt "
+            "(math, amc, aime tasks; N<=4) or GSM8K 8-shot chain-of-thought (N<=8). Hashed."
+        ),
+    ] = None,
+    think_delimiters: Annotated[
+        str | None,
+        typer.Option(
+            help="OPEN,CLOSE of a reasoning trace (default <think>,</think>): only the text after CLOSE is "
+            "graded; an unclosed trace is status unfinished_reasoning (wrong)."
+        ),
+    ] = None,
+    include_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--include-path",
+            help="A task folder with your own benchmarks (task YAMLs naming JSONL files; repeatable), as "
+            "lm-eval's --include_path. See docs/evaluation.md#your-own-benchmark.",
+        ),
+    ] = None,
     tensor_parallel_size: Annotated[int | None, typer.Option(help="vllm: tensor parallel size.")] = None,
     data_parallel_size: Annotated[
         int | None,
@@ -102,6 +142,10 @@ def eval_(
             args["tensor_parallel_size"] = tensor_parallel_size
         if data_parallel_size:
             args["data_parallel_size"] = data_parallel_size
+        if include_path:
+            from harness.core.tasks import include_path as register
+
+            register(include_path)  # before the task names are expanded and checked
         task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)
         models = split_models(model)
         seed_list = _seeds(seeds) if seeds else [seed]
@@ -111,9 +155,16 @@ def eval_(
             "limit": limit,
             "batch_size": batch_size,
             "max_gen_toks": max_gen_toks,
-            "chat_template": chat_template,
             "backend_args": args,
             "labels": labels,
+            **prompt_options(
+                chat_template,
+                system_prompt,
+                chat_template_kwargs,
+                num_fewshot,
+                think_delimiters,
+                include_path,
+            ),
         }
         if executor or len(models) > 1 or len(seed_list) > 1:
             specs = [
@@ -132,6 +183,59 @@ def eval_(
         write_outcome(result_file, error=str(e))
         fail(e)
     _run_one(one, runs_dir, force, result_file)
+
+
+def _text_or_file(option: str, value: str) -> str:
+    """``TEXT`` as is; ``@FILE``: the file's text (one error line when it cannot be read)."""
+    from harness.core.errors import SpecError
+
+    if not value.startswith("@"):
+        return value
+    path = Path(value[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(
+            f"{path}: cannot read the {option} file ({getattr(e, 'strerror', None) or e})"
+        ) from None
+
+
+def prompt_options(
+    chat_template: str,
+    system_prompt: str | None,
+    chat_template_kwargs: list[str] | None,
+    num_fewshot: int | None,
+    think_delimiters: str | None,
+    include_path: list[Path] | None,
+) -> dict:
+    """The EvalSpec fields of the prompt and reasoning options (only those given: defaults keep spec hashes)."""
+    from harness.core.errors import SpecError
+
+    out: dict = {}
+    if chat_template.startswith("@"):
+        path = Path(chat_template[1:])
+        if not path.is_file():
+            raise SpecError(f"{path}: --chat-template @FILE: no such file")
+        out.update(chat_template="on", chat_template_file=str(path.resolve()))
+    else:
+        out["chat_template"] = chat_template
+    if system_prompt is not None:
+        out["system_prompt"] = _text_or_file("--system-prompt", system_prompt)
+    if chat_template_kwargs:
+        try:
+            out["chat_template_kwargs"] = parse_kv(chat_template_kwargs)
+        except typer.BadParameter as e:
+            raise SpecError(f"--chat-template-kwargs: {e.message}") from None
+    if num_fewshot is not None:
+        out["num_fewshot"] = num_fewshot
+    if think_delimiters is not None:
+        parts = think_delimiters.split(",")
+        if len(parts) != 2:
+            raise SpecError(f"--think-delimiters: expected OPEN,CLOSE, got {think_delimiters!r}")
+        out["think"] = (parts[0], parts[1])
+    if include_path:
+        out["include_path"] = [str(p) for p in include_path]
+    return out
 
 
 def split_models(model: str) -> list[str]:

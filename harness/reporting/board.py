@@ -33,6 +33,7 @@ from harness.core import stats
 from harness.core.errors import SpecError, validation_message
 from harness.core.protocols import get_protocol
 from harness.core.tasks import TASKS, read_bundled
+from harness.records.intervals import edge_interval
 from harness.records.models import ResolvedSpec
 from harness.records.scores import per_problem_scores
 from harness.records.store import RunIndex, read_run
@@ -170,6 +171,8 @@ class Cell:
         v = np.array(self.seed_values)
         return float(v.min()), float(v.max()), float(v.std(ddof=1))
 
+    ci_method: str = "bootstrap"  # or "wilson" at the edges (harness.records.intervals)
+
 
 def _select(row: RowSpec, runs: list[dict[str, Any]], protocol: str) -> list[dict[str, Any]]:
     if row.runs:
@@ -249,6 +252,8 @@ def _pool(folder: Path, row: RowSpec, task: str, selected: list, metric: str) ->
         x = np.array([cell.per_problem[d] for d in common])
         cell.value, cell.n, cell.seeds = float(x.mean()), len(x), len(vectors)
         cell.ci = stats.ci(x, seed=stats.seed_of(row.id, task))
+        if edge := edge_interval(x):  # k = 1 near 0/100 %: the bootstrap collapses there
+            cell.ci, cell.ci_method = edge
         cell.seed_values = [float(np.mean([v[d] for d in common])) if common else 0.0 for v in vectors]
         cell.settings = {**settings_of(first[1], task), "k": cell.k}  # k as sampled, not as configured
     return cell

@@ -26,6 +26,7 @@ from harness.core.errors import SpecError, validation_message
 from harness.records.models import ResolvedSpec
 from harness.records.scores import per_problem_scores
 from harness.records.store import read_run
+from harness.reporting.compat import differences
 
 
 @dataclass
@@ -62,31 +63,10 @@ def decide(
     return "pass", res
 
 
-def _identity(spec: ResolvedSpec, generation: Any) -> dict[str, Any]:
-    return {
-        "protocol": spec.protocol,
-        "generation config": generation,
-        "task data hashes": spec.data_sha256,
-        "checker version": spec.versions.get("checker"),
-    }
-
-
 def check_comparable(base: ResolvedSpec, cand: ResolvedSpec, tasks: list[str]) -> list[str]:
-    """Human-readable list of fields that differ between the two runs. Protocol, task data and checker are
-    run-wide; of the per-task generation configs, the first that differs is named."""
-    gens = ((base.generation(t), cand.generation(t)) for t in tasks)
-    ga, gb = next(((x, y) for x, y in gens if x != y), (None, None))
-    a, b = _identity(base, ga), _identity(cand, gb)
-    diffs = []
-    for field, va in a.items():
-        vb = b[field]
-        if field == "task data hashes" and isinstance(va, dict) and isinstance(vb, dict):
-            changed = [k for k in sorted(set(va) & set(vb)) if va[k] != vb[k]]
-            if changed:
-                diffs.append(f"{', '.join(tasks)}: {field} differ ({', '.join(changed)})")
-        elif va != vb:
-            diffs.append(f"{field}: baseline {va!r} vs candidate {vb!r}")
-    return diffs
+    """Human-readable list of fields that differ between the two runs (the comparison boards use too:
+    ``harness/reporting/compat.py``)."""
+    return differences(base, cand, tasks)
 
 
 def compare_runs(

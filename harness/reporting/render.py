@@ -223,7 +223,7 @@ def to_markdown(board: Board) -> str:
         "problems only; between-seed variation is reported beside them (`seeds a–b`, the per-seed range; "
         "SDs in `table.csv`), not folded in. Reported rows are the paper's own "
         "numbers (tasks/data/stat/stat_paper_results.csv; its MATH is on the authors' unpublished 4k split, "
-        "ours on ours); they never enter computed averages.",
+        "ours on ours); they never enter computed averages." + _edge_note(board),
         "",
         f"Runs used ({len(runs)}): " + (", ".join(f"`{r}`" for r in runs) if runs else "none yet."),
         "",
@@ -720,3 +720,14 @@ def generate(board_path, runs_dir, allow_shrink: bool = False) -> dict[str, obje
     atomic_write_text(paths["csv"], to_csv(board))
     atomic_write_text(paths["html"], to_html(board))
     return {"board": board, **paths}
+
+
+def _edge_note(board) -> str:
+    """The footnote's sentence on cells whose interval is Wilson (k = 1 near 0 or 100 %), if any."""
+    edge = sorted({c.ci_method for c in board.cells.values() if c.ci_method != "bootstrap"})
+    if not edge:
+        return ""
+    return (
+        f" Cells with one sample per problem and fewer than 5 successes or failures use the {', '.join(edge)} "
+        "score interval (statsmodels proportion_confint) instead of the bootstrap, which collapses there."
+    )

@@ -132,6 +132,21 @@ class OpenAIBackend:
         self.extra_body = extra_body or None
         self.api_key = os.environ.get(api_key_env) or "EMPTY"
         self.served = self._served_model()
+        self.system_prompt: str | None = None
+        self.template_kwargs: dict[str, Any] = {}
+        self.template: str | None = None
+
+    def set_prompting(
+        self, system_prompt: str | None, chat_template_kwargs: dict[str, Any], chat_template: str | None
+    ) -> None:
+        """``--system-prompt`` (a system message), ``--chat-template-kwargs`` and ``--chat-template @FILE``
+        (sent as ``chat_template_kwargs`` / ``chat_template`` in the request body, as vLLM and SGLang servers
+        read them). Part of :meth:`identity` when set."""
+        self.system_prompt, self.template_kwargs, self.template = (
+            system_prompt,
+            dict(chat_template_kwargs),
+            chat_template,
+        )
 
     # identity ------------------------------------------------------------------------------------
     def _served_model(self) -> dict[str, Any] | None:
@@ -178,7 +193,22 @@ class OpenAIBackend:
         """openai, the mode, extra_body and the served model's /v1/models entry (weights not hashed)."""
         # nothing to go by but where it is served (secrets in the URLs redacted: this is recorded)
         served = self.served or {"unlisted_at": sorted(redact_url(u) for u in self.urls)}
-        return {"backend": "openai", "mode": self.mode, "served_model": served, "extra_body": self.extra_body}
+        ident = {
+            "backend": "openai",
+            "mode": self.mode,
+            "served_model": served,
+            "extra_body": self.extra_body,
+        }
+        prompting = {  # only what is set: runs without these keep their cache keys
+            k: v
+            for k, v in (
+                ("system_prompt", self.system_prompt),
+                ("chat_template_kwargs", self.template_kwargs),
+                ("chat_template", self.template),
+            )
+            if v
+        }
+        return {**ident, "prompting": prompting} if prompting else ident
 
     def context_length(self) -> int | None:
         return None  # the server enforces its own limit and rejects over-long requests
@@ -204,9 +234,19 @@ class OpenAIBackend:
         }
         if p.stop:
             body["stop"] = list(p.stop)[:4]  # the OpenAI API takes at most 4
-        if self.extra_body:
-            body["extra_body"] = self.extra_body
+        extra = dict(self.extra_body or {})
+        if self.template_kwargs:
+            extra["chat_template_kwargs"] = {**extra.get("chat_template_kwargs", {}), **self.template_kwargs}
+        if self.template:
+            extra["chat_template"] = self.template
+        if extra:
+            body["extra_body"] = extra
         return body
+
+    def messages(self, prompt: str) -> list[dict[str, str]]:
+        """The chat messages of one prompt: the system prompt (if any), then the prompt as the user turn."""
+        system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        return [*system, {"role": "user", "content": prompt}]
 
     def parse(self, data: Any, params: GenParams) -> Generation:
         """A reply (SDK object or dict) -> Generation; ``BadReply`` if it carries no usable answer."""
@@ -240,9 +280,7 @@ class OpenAIBackend:
         body = self._body(req)
         for attempt in range(self.bad_reply_retries + 1):
             if self.mode == "chat":
-                data = await client.chat.completions.create(
-                    messages=[{"role": "user", "content": req.prompt}], **body
-                )
+                data = await client.chat.completions.create(messages=self.messages(req.prompt), **body)
             else:
                 data = await client.completions.create(prompt=req.prompt, **body)
             try:

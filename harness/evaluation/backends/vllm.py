@@ -314,9 +314,18 @@ class VLLMBackend:
     def count_tokens(self, prompts: list[str]) -> list[int]:
         return [len(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
-    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+    def apply_chat_template(
+        self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
+    ) -> str:
+        """The tokenizer's chat template (or ``chat_template``), with template variables: ``kwargs``
+        (``--chat-template-kwargs``, e.g. ``enable_thinking``) over the backend arg ``chat_template_kwargs``
+        (e.g. a pinned ``date_string``)."""
         return self.tok.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
+            messages,
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=chat_template,
+            **{**self.chat_template_kwargs, **kwargs},
         )
 
     def _generation(self, req: Request, text: str, n: int, finish: str) -> Generation:
