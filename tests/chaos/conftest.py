@@ -94,7 +94,7 @@ def assert_one_line_error(r: subprocess.CompletedProcess, code: int, *needles: s
     lines = error_lines(r.stderr)
     assert len(lines) == 1, out
     for n in needles:
-        assert n in lines[0], out
+        assert n.lower() in lines[0].lower(), out
     return lines[0]
 
 

@@ -63,8 +63,7 @@ def test_full_disk_during_eval_keeps_what_was_there(tmpfs, clean_run, tiny_model
         [new] = [d for d in run_dirs(runs) if d != old]
         record_content(new)  # complete
     else:
-        line = assert_one_line_error(r, 1, "no space left on device")
-        assert str(mnt) in line
+        assert_one_line_error(r, 1, "no space left on device")
         assert run_dirs(runs) == [old]  # no partial record
         assert [x["run_id"] for x in RunIndex(runs).runs()] == [old.name]
     assert record_content(old) == clean_run[1]  # nothing previously written lost
