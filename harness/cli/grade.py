@@ -48,8 +48,18 @@ def grade(
     if str(input) != "-" and not input.is_file():
         error_line(f"{input}: no such file")
         raise typer.Exit(2)
-    text = sys.stdin.read() if str(input) == "-" else input.read_text(encoding="utf-8")
-    rows, errors = parse_lines(text.splitlines(), str(input), response_key, reference_key)
+    from harness.core import jsonl
+    from harness.scoring.files import LineError
+
+    data = sys.stdin.buffer.read() if str(input) == "-" else input.read_bytes()
+    texts, bad = [], []  # split on "\n" only (U+2028 is not a line break); bad UTF-8 costs one line
+    for i, raw in jsonl.split(data):
+        text, why = jsonl.decode(raw)
+        texts.append("" if text is None else text)
+        if why is not None:
+            bad.append(LineError(str(input), i, why))
+    rows, errors = parse_lines(texts, str(input), response_key, reference_key)
+    errors = sorted([*bad, *errors], key=lambda e: e.line)
     checker = Checker(workers=workers, timeout=timeout)
     t0 = time.perf_counter()
     prog, advance = progress_bar(len(rows), "grading")

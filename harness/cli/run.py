@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -55,54 +56,68 @@ def run(
     slurm_gpus_per_job: SlurmGpus = None,
     slurm_time: SlurmTime = "4:00:00",
     result_file: ResultFile = None,
+    wait: Annotated[
+        bool,
+        typer.Option(help="If another run holds the workdir, wait for it instead of refusing (exit 1)."),
+    ] = False,
 ) -> None:
     """Run the STAT recipe: Stage 1, Missing-Skill-Profile, datasets, SFT, GRPO, evaluation, leaderboard."""
-    from harness.core.errors import SpecError
-    from harness.recipe.experiment import load_experiment
+    with contextlib.ExitStack() as stack:  # holds the workdir lock until the command ends
+        from harness.core.errors import SpecError
+        from harness.recipe.experiment import load_experiment
 
-    if executor and only:
-        fail("give --executor (run the whole plan as jobs) or --only (run one stage here), not both")
-    try:
-        spec = load_experiment(experiment)
-        from harness import recipe
+        if executor and only:
+            fail("give --executor (run the whole plan as jobs) or --only (run one stage here), not both")
+        try:
+            spec = load_experiment(experiment)
+            from harness import recipe
 
-        wd = workdir or Path("experiments") / spec.name
-        spec = spec.with_workdir(wd, experiment.resolve().parent)
-        pipe = recipe.plan(spec, wd, build_student=not dry_run)
-        if dry_run:
-            _dry_run(spec, pipe, from_stage, only)
+            wd = workdir or Path("experiments") / spec.name
+            spec = spec.with_workdir(wd, experiment.resolve().parent)
+            if not dry_run and not only:  # one run per workdir; held until this command ends
+                from harness.core.pipeline import workdir_lock
+
+                stack.enter_context(workdir_lock(wd, wait=wait, log=lambda m: err.print(m)))
+            pipe = recipe.plan(spec, wd, build_student=not dry_run)
+            if dry_run:
+                _dry_run(spec, pipe, from_stage, only)
+                return
+            recipe.check_ready(spec)
+        except SpecError as e:
+            write_outcome(result_file, error=str(e))
+            fail(e)
+        except RuntimeError as e:  # BusyError: another run holds the workdir
+            write_outcome(result_file, error=str(e))
+            fail(e, 1)
+
+        def progress(stage, i, n, status):
+            err.print(f"[{i + 1}/{n}] {stage.name:<36} {status}")
+
+        try:
+            if executor:
+                slurm = (slurm_partition, slurm_gpus_per_job, slurm_time)
+                opts = ExecutorOptions(executor, image, tuple(env or ()), 0, ray_address, slurm)
+                summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, opts, gpus_per_job)
+            else:
+                summary = pipe.run(
+                    from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only
+                )
+        except SpecError as e:
+            write_outcome(result_file, error=str(e))
+            fail(e)
+        except RuntimeError as e:
+            write_outcome(result_file, error=str(e))
+            fail(e, 1)
+        if only:  # one stage of a larger run (an executor's job): the driver writes the record
+            write_outcome(result_file, stages=[pipe.record(pipe.stages[n]) for n in only])
             return
-        recipe.check_ready(spec)
-    except SpecError as e:
-        write_outcome(result_file, error=str(e))
-        fail(e)
+        out = recipe.write_record(spec, pipe, summary, experiment)
+        if (wd / "board" / "board.yaml").is_file():
+            from harness.reporting.board import build_board, load_board
+            from harness.reporting.render import main_table
 
-    def progress(stage, i, n, status):
-        err.print(f"[{i + 1}/{n}] {stage.name:<36} {status}")
-
-    try:
-        if executor:
-            slurm = (slurm_partition, slurm_gpus_per_job, slurm_time)
-            opts = ExecutorOptions(executor, image, tuple(env or ()), 0, ray_address, slurm)
-            summary = _run_on_executor(spec, pipe, experiment, wd, from_stage, opts, gpus_per_job)
-        else:
-            summary = pipe.run(from_stage, log=lambda m: err.print(f"    {m}"), progress=progress, only=only)
-    except SpecError as e:
-        write_outcome(result_file, error=str(e))
-        fail(e)
-    except RuntimeError as e:
-        write_outcome(result_file, error=str(e))
-        fail(e, 1)
-    if only:  # one stage of a larger run (an executor's job): the driver writes the record
-        write_outcome(result_file, stages=[pipe.record(pipe.stages[n]) for n in only])
-        return
-    out = recipe.write_record(spec, pipe, summary, experiment)
-    if (wd / "board" / "board.yaml").is_file():
-        from harness.reporting.board import build_board, load_board
-        from harness.reporting.render import main_table
-
-        print(main_table(build_board(*load_board(wd / "board"), wd / "runs")))
-    err.print(f"experiment record: {out}; board: {wd / 'board'}")
+            print(main_table(build_board(*load_board(wd / "board"), wd / "runs")))
+        err.print(f"experiment record: {out}; board: {wd / 'board'}")
 
 
 def _dry_run(spec, pipe, from_stage: str | None, only: list[str] | None) -> None:

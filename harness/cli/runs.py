@@ -14,12 +14,16 @@ runs_app = typer.Typer(help="List, show and re-index run records; re-grade a run
 
 def runs_list(runs_dir: RunsDir = DEFAULT_RUNS) -> None:
     """One line per run: id, kind, model, backend, protocol, source."""
+    from harness.core.errors import StatbenchError
     from harness.core.fileio import format_table
     from harness.records.store import RunIndex
 
     if not runs_dir.is_dir():
         fail(f"{runs_dir}: no runs directory")
-    rows = RunIndex(runs_dir).runs()
+    try:
+        rows = RunIndex(runs_dir).runs()  # read-only: works on an archived, read-only runs dir
+    except StatbenchError as e:
+        fail(e, e.exit_code)
     print(
         format_table(
             ["run", "kind", "model", "backend", "protocol", "seed", "labels", "source"],
@@ -47,14 +51,14 @@ def runs_show(
     runs_dir: RunsDir = DEFAULT_RUNS,
 ) -> None:
     """Results and provenance summary of one run."""
-    from harness.core.errors import SpecError
+    from harness.core.errors import StatbenchError
     from harness.records.store import RunIndex, read_run
 
     try:
         path = RunIndex(runs_dir).resolve(run)
         rec = read_run(path)
-    except SpecError as e:
-        fail(e)
+    except StatbenchError as e:
+        fail(e, e.exit_code)
     spec, prov, user = rec.spec, rec.provenance, rec.spec.spec
     seed = user.seed if rec.spec.eval_spec else None
     template = spec.chat_template.model_dump() if spec.chat_template else None
@@ -68,10 +72,17 @@ def runs_show(
 
 
 def runs_reindex(runs_dir: RunsDir = DEFAULT_RUNS) -> None:
-    """Rebuild runs/index.sqlite from the run directories."""
+    """Rebuild runs/index.sqlite from scratch from the run directories (whatever the old file holds)."""
+    from harness.core.errors import StatbenchError
     from harness.records.store import RunIndex
 
-    err.print(f"indexed {RunIndex(runs_dir).rebuild()} run(s) in {runs_dir}")
+    if not runs_dir.is_dir():
+        fail(f"{runs_dir}: no runs directory")
+    try:
+        n = RunIndex(runs_dir).rebuild()
+    except StatbenchError as e:
+        fail(e, e.exit_code)
+    err.print(f"indexed {n} run(s) in {runs_dir}")
 
 
 def rescore(
@@ -86,13 +97,13 @@ def rescore(
     show: Annotated[int, typer.Option(help="How many changed verdicts to print.")] = 20,
 ) -> None:
     """Re-grade saved generations with the current checker (no regeneration); lists changed verdicts."""
-    from harness.core.errors import SpecError
+    from harness.core.errors import StatbenchError
     from harness.evaluation.rescore import rescore as do_rescore
 
     try:
         out = do_rescore(source, runs_dir, workers)
-    except SpecError as e:
-        fail(e)
+    except StatbenchError as e:
+        fail(e, e.exit_code)
     print_results(out.results)
     print(f"{len(out.changes)} verdict(s) changed" + (":" if out.changes else ""))
     for c in out.changes[:show]:

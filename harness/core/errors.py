@@ -56,3 +56,11 @@ def validation_message(e: ValidationError) -> str:
         f"{'.'.join(map(str, err['loc'])) or 'spec'}: {err['msg'].removeprefix('Value error, ')}"
         for err in e.errors()
     )
+
+
+class StorageError(RunFailure):
+    """The disk is full, or the filesystem refused a write (exit 1); what was written before is kept."""
+
+
+class BusyError(RunFailure):
+    """Another statbench process holds the lock on a workdir (exit 1; ``statbench run --wait`` queues)."""

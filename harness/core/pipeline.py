@@ -7,14 +7,23 @@ it. ``--from STAGE`` reruns that stage and everything downstream (the old output
 one is complete). ``waves()`` groups what is left so an executor (harness/executors/) can run a wave's
 stages side by side as separate ``statbench run --only STAGE`` jobs. Long stages (SFT, GRPO) also get a persistent scratch directory, ``<workdir>/work/…``,
 for trainer checkpoints, so a killed run resumes inside the stage.
+
+Concurrency: one ``statbench run`` per workdir, enforced by an ``flock`` on ``<workdir>/.statbench.lock``
+(the kernel drops it when the holder dies, so it is never stale); a second run refuses in one line naming
+the holder's pid, or waits (``--wait``). Each process assembles a stage in its own temp folder,
+``stages/.tmp-<stage dir>-<pid>@<host>``, so two processes never write into one; temp folders of processes
+that are gone are removed when a run starts. ``--only`` jobs (what an executor starts, side by side, inside
+the driver's run) do not take the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +31,33 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.core.errors import RecordError, SpecError
+from harness.core.faults import fault
 from harness.core.hashing import sha256_json
+from harness.core.state import file_lock, is_disk_full, owner_tag, remove_stale, storage_error
+
+LOCK = ".statbench.lock"
+
+
+@contextlib.contextmanager
+def workdir_lock(
+    workdir: Path, *, wait: bool = False, log: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the workdir's lock (re-entrant within a process). Busy: :class:`BusyError` naming the holder's
+    pid, or with ``wait`` a message through ``log`` and a wait until the holder ends."""
+    workdir = Path(workdir)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise storage_error(e, workdir, "creating the workdir") from e
+
+    def waiting(pid: int | None) -> None:
+        if log:
+            log(
+                f"{workdir}: another statbench run{f' (pid {pid})' if pid else ''} uses this workdir; waiting for it"
+            )
+
+    with file_lock(workdir / LOCK, wait=wait, what="this workdir", on_wait=waiting):
+        yield
 
 
 class StageRecord(BaseModel):
@@ -46,8 +81,8 @@ class StageRecord(BaseModel):
     def read(cls, path: Path) -> StageRecord:
         """A ``done.json`` file as a record; RecordError (one line) if it is missing or damaged."""
         try:
-            return cls.model_validate_json(Path(path).read_text())
-        except (OSError, ValidationError) as e:
+            return cls.model_validate_json(Path(path).read_bytes())
+        except (OSError, ValidationError, UnicodeDecodeError) as e:
             raise RecordError(
                 f"{path}: not a stage record ({type(e).__name__}: {str(e).splitlines()[0]})"
             ) from None
@@ -163,9 +198,11 @@ class Pipeline:
         log: Callable[[str], None] = print,
         progress: Callable[[Stage, int, int, str], None] | None = None,
         only: list[str] | None = None,
+        wait: bool = False,
     ) -> dict[str, Any]:
         """Run what is not done (``start``: rerun it and downstream). ``only``: run exactly these stages
-        (always rerun), whose dependencies must be done already; this is how an executor runs one stage as a job."""
+        (always rerun), whose dependencies must be done already; this is how an executor runs one stage as a job.
+        Holds the workdir lock (not with ``only``): busy, it raises BusyError, or with ``wait`` waits."""
         if only:
             unknown = [n for n in only if n not in self.stages]
             if unknown:
@@ -183,6 +220,17 @@ class Pipeline:
             forced = set(only)
         else:
             forced = self.forced(start)
+        with contextlib.nullcontext() if only else workdir_lock(self.workdir, wait=wait, log=log):
+            remove_stale(self.workdir / "stages", (".tmp-", ".old-"))  # left by processes that are gone
+            return self._run(forced, only, log, progress)
+
+    def _run(
+        self,
+        forced: set[str],
+        only: list[str] | None,
+        log: Callable[[str], None],
+        progress: Callable[[Stage, int, int, str], None] | None,
+    ) -> dict[str, Any]:
         shared: dict[str, Any] = {}
         summary: dict[str, Any] = {}
         for i, s in enumerate(self.order):
@@ -209,41 +257,67 @@ class Pipeline:
         return StageRecord.read(self.out_dir(s) / "done.json")
 
     def _done_summary(self, s: Stage) -> dict[str, Any]:
-        return self.record(s).summary
+        try:
+            return self.record(s).summary
+        except RecordError as e:
+            raise RecordError(f"{e}; rerun the stage with --from {s.name}") from None
 
     def _run_stage(
         self, s: Stage, log: Callable[[str], None], shared: dict[str, Any]
     ) -> tuple[dict[str, Any], float]:
         out = self.out_dir(s)
-        tmp = out.with_name(f".tmp-{out.name}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tag = owner_tag()
+        tmp = out.with_name(f".tmp-{out.name}-{tag}")  # this process's own: nobody else writes into it
         work = self.workdir / "work" / out.name
         ctx = Ctx(s, self.workdir, tmp, work, {d: self.out_dir(self.stages[d]) for d in s.deps}, log, shared)
         t0 = time.perf_counter()
         try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            fault("stage:start")
             result = s.fn(ctx) or {}
+            record = StageRecord(
+                stage=s.name,
+                kind=s.kind,
+                hash=s.hash,
+                config=s.config,
+                deps=s.deps,
+                summary=result,
+                seconds=round(time.perf_counter() - t0, 2),
+            )
+            (tmp / "done.json").write_text(record.to_json(), encoding="utf-8")
+            fault("stage:done")
+            self._commit(tmp, out, tag, log)
+        except Exception as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if is_disk_full(e):
+                raise storage_error(
+                    e, self.workdir, f"stage {s.name}; finished stages are kept, rerun to resume"
+                ) from e
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        record = StageRecord(
-            stage=s.name,
-            kind=s.kind,
-            hash=s.hash,
-            config=s.config,
-            deps=s.deps,
-            summary=result,
-            seconds=round(time.perf_counter() - t0, 2),
-        )
-        (tmp / "done.json").write_text(record.to_json())
-        old = out.with_name(f".old-{out.name}")
-        if out.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
+        fault("stage:committed")
         shutil.rmtree(work, ignore_errors=True)  # checkpoints are only needed until the stage completes
         return result, record.seconds
+
+    @staticmethod
+    def _commit(tmp: Path, out: Path, tag: str, log: Callable[[str], None]) -> None:
+        """Rename the finished ``tmp`` into place; an older output is moved aside first and then deleted."""
+        old = out.with_name(f".old-{out.name}-{tag}")
+        with contextlib.suppress(FileNotFoundError):  # another process may have moved it already
+            out.rename(old)
+        try:
+            os.rename(tmp, out)
+        except OSError as e:
+            if not out.is_dir():
+                raise
+            # another process (an --only job) committed the same stage between the two renames: its output
+            # is as complete as ours; keep it
+            shutil.rmtree(tmp, ignore_errors=True)
+            log(f"{out}: committed by another process meanwhile ({e.strerror}); keeping that one")
+        shutil.rmtree(old, ignore_errors=True)
 
     def describe(self) -> list[dict[str, Any]]:
         return [

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from harness.core import jsonl
 from harness.core.errors import DataIntegrityError, SpecError
 
 
@@ -152,12 +153,11 @@ def load_benchmark(name: str, data_dir: Path | None = None) -> list[dict[str, An
     """All records of one bundled benchmark file, hash-verified."""
     text = read_bundled(name, data_dir)
     rows = []
-    for i, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise DataIntegrityError(f"{name}.jsonl line {i}: {e}") from e
+    for line in jsonl.lines(text):  # "\n" only: U+2028 inside a problem statement is not a line break
+        value, why = jsonl.parse(line.text) if line.text is not None else (None, line.error)
+        if why is not None:
+            raise DataIntegrityError(f"{name}.jsonl:{line.number}: {why}")
+        rows.append(value)
     return rows
 
 
@@ -404,12 +404,11 @@ def data_sha256(path: Path) -> str:
 def _jsonl_rows(text: str, where: Path) -> list[Any]:
     """JSON values of a JSONL text, one per non-blank line (lines split on \n only)."""
     rows = []
-    for i, line in enumerate(text.split("\n"), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise DataIntegrityError(f"{where} line {i}: not JSON ({e.msg})") from None
+    for line in jsonl.lines(text):  # the one JSONL reader (harness/core/jsonl.py)
+        value, why = jsonl.parse(line.text) if line.text is not None else (None, line.error)
+        if why is not None:
+            raise DataIntegrityError(f"{where} line {line.number}: {why}")
+        rows.append(value)
     return rows
 
 

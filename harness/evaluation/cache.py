@@ -30,12 +30,14 @@ takes seconds, so it is memoised per file by (size, mtime); a changed file is re
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import socket
 import sqlite3
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -44,7 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import ModelError, SpecError
+from harness.core.faults import fault
 from harness.core.hashing import canonical_json
+from harness.core.state import file_lock, is_disk_full, storage_error
 
 CACHE_VERSION = 2
 MODEL_FILES = (
@@ -136,8 +140,46 @@ _COLS = "key, fingerprint, task, sample_idx, response, tokens, finish_reason, cr
 
 
 def _connect(path: Path, wal: bool) -> sqlite3.Connection:
-    """Open (creating if needed) a cache file. Switching the journal mode ignores SQLite's busy timeout, so
-    two processes creating one file at once would see "database is locked": that setup is retried."""
+    """Open (creating if needed) a cache file; a damaged one (not an SQLite database, or malformed) is moved
+    aside to ``<name>.damaged-<time>`` with a one-line warning and a fresh one started: the cache only saves
+    work, and run records do not depend on it. A full disk is a one-line StorageError."""
+    try:
+        try:
+            return _open(path, wal)
+        except sqlite3.DatabaseError as e:
+            if not _damaged(e):
+                raise
+        with file_lock(Path(f"{path}.lock"), what="the generation cache"):
+            try:  # another process may have replaced it meanwhile
+                return _open(path, wal)
+            except sqlite3.DatabaseError as e:
+                if not _damaged(e):
+                    raise
+                aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+                path.rename(aside)
+                for suffix in ("-wal", "-shm", "-journal"):
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(f"{path}{suffix}").unlink()
+                print(
+                    f"statbench: warning: {path}: damaged generation cache ({e}); moved it to {aside.name} "
+                    "and started a new one (generations will be recomputed; run records are untouched)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return _open(path, wal)
+    except (sqlite3.OperationalError, OSError) as e:
+        raise storage_error(e, path, "opening the generation cache") from e
+
+
+def _damaged(e: sqlite3.DatabaseError) -> bool:
+    return not isinstance(e, sqlite3.OperationalError) or any(
+        w in str(e) for w in ("not a database", "malformed", "file is encrypted")
+    )
+
+
+def _open(path: Path, wal: bool) -> sqlite3.Connection:
+    """Open a cache file and set it up. Switching the journal mode ignores SQLite's busy timeout, so two
+    processes creating one file at once would see "database is locked": that setup is retried."""
     db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
     deadline = time.monotonic() + 60
     while True:
@@ -156,7 +198,11 @@ def _connect(path: Path, wal: bool) -> sqlite3.Connection:
                 w in str(e) for w in ("locked", "busy", "duplicate column")
             )  # another process got there first
             if not transient or time.monotonic() > deadline:
+                db.close()
                 raise
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
             time.sleep(0.05)
 
 
@@ -168,12 +214,16 @@ class GenerationCache:
 
     def __init__(self, path: Path, shards: bool | None = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.sharded = wants_shards(self.path) if shards is None else shards
         self.lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.sharded:
+                self.path.with_name(self.path.name + ".shards").mkdir(exist_ok=True)
+        except OSError as e:
+            raise storage_error(e, self.path.parent, "creating the generation cache folder") from e
         if self.sharded:
             self.shard_dir = self.path.with_name(self.path.name + ".shards")
-            self.shard_dir.mkdir(exist_ok=True)
             self.write_path = self.shard_dir / f"{socket.gethostname()}-{os.getpid()}-{time.time_ns()}.sqlite"
         else:
             self.write_path = self.path
@@ -225,11 +275,19 @@ class GenerationCache:
         ]
         if not vals:
             return
-        with self.lock, self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany(
-                f"INSERT OR REPLACE INTO generations ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?)", vals
-            )
+        try:
+            with self.lock, self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany(
+                    f"INSERT OR REPLACE INTO generations ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?)", vals
+                )
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise
+            raise storage_error(
+                e, self.write_path, f"caching {len(vals)} generations; earlier ones are kept, rerun to resume"
+            ) from e
+        fault("cache:commit", len(vals))
 
     def count(self, fingerprint: str | None = None) -> int:
         """Distinct cached generations (of one model fingerprint, or all)."""
@@ -284,10 +342,15 @@ class GenerationCache:
             for block in iter(lambda: fh.read(1 << 22), b""):
                 h.update(block)
         digest = h.hexdigest()
-        with self.lock, self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO file_hashes VALUES (?,?,?)", (str(path.resolve()), sig, digest)
-            )
+        try:
+            with self.lock, self.db:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO file_hashes VALUES (?,?,?)", (str(path.resolve()), sig, digest)
+                )
+        except sqlite3.OperationalError as e:
+            if not is_disk_full(e):
+                raise
+            raise storage_error(e, self.write_path, "memoising a file hash") from e
         return digest
 
     def close(self) -> None:
@@ -363,4 +426,6 @@ def writable_dir(path: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as e:
+        if is_disk_full(e):
+            raise storage_error(e, path, "the runs directory; nothing was started") from e
         raise SpecError(f"{path}: runs directory is not writable ({e.strerror or e})") from e

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.core import jsonl
 from harness.core.errors import SpecError
 from harness.records.models import STORED, ResolvedSpec, SampleRow, SourceSpec, TaskResult
 from harness.records.provenance import collect, core_versions
@@ -57,16 +58,21 @@ def _from_lm_eval(source: Path) -> tuple[ResolvedSpec | None, dict[str, list[Sam
         m = _LM_EVAL_NAME.search(path.name)
         task = m.group(1) if m else path.stem
         rows = []
-        for i, line in enumerate(path.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
+        for line in jsonl.lines(path):  # "\n" only: U+2028 in a response is not a line break
+            i = line.number
+            s, why = jsonl.parse(line.text) if line.text is not None else (None, line.error)
+            if why is not None:
+                raise SpecError(f"{path}:{i}: not an lm-eval sample line ({why}); nothing was written")
             try:
-                s = json.loads(line)
                 doc, resps = s["doc"], s["resps"]
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
+            except (KeyError, TypeError) as e:
                 raise SpecError(
                     f"{path}:{i}: not an lm-eval sample line ({type(e).__name__}: {e}); nothing was written"
                 ) from e
+            if not isinstance(doc, dict):
+                raise SpecError(
+                    f"{path}:{i}: not an lm-eval sample line (doc is not an object); nothing was written"
+                )
             ref = doc.get("answer", s.get("target"))
             if ref is None:
                 raise SpecError(f"{path}:{i}: sample has neither doc.answer nor target to grade against")

@@ -22,7 +22,9 @@ MATHD = "statbench_mathd"
 
 # ------------------------------------------------------------------------------------------ helpers
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    from harness.core import jsonl  # splits on "\n" only: U+2028 in a student answer is not a line break
+
+    return jsonl.read_objects(path)
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

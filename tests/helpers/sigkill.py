@@ -1,8 +1,11 @@
 """Kill a ``statbench eval`` process with SIGKILL at a seeded random point of its generation.
 
 The kill point is a number of generations committed to the cache; the seed comes from ``STATBENCH_KILL_SEED``
-(to replay a failure) or fresh randomness, and is printed. There is no wall-clock deadline: a loaded machine may
-take minutes to start; the run is given up only when the cache has not grown for ``stall`` seconds.
+(to replay a failure) or fresh randomness, and is printed. The process kills itself (``STATBENCH_FAULT=
+cache:commit:N``, harness/core/faults.py) right after the commit that brings its cache to N generations, so
+where it dies depends on the seed only, never on how fast the machine is or how often this process polls: a
+loaded machine used to let a run finish between the poll that saw the target and the kill. There is no
+wall-clock deadline either: the run is given up only when its cache has not grown for ``stall`` seconds.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from pathlib import Path
 def generations(db: Path) -> int:
     """Rows in a generation cache file (0 while it does not exist or is being created)."""
     try:
-        return sqlite3.connect(db).execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+        with contextlib.closing(sqlite3.connect(db)) as con:
+            return con.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
     except sqlite3.Error:
         return 0
 
@@ -52,9 +56,12 @@ def run_and_kill(
     *,
     cwd: Path | None = None,
     process_group: bool = False,
-    stall: float = 600,
+    stall: float = 900,
+    in_process: bool = True,
 ) -> Killed:
-    """Run ``python -m harness ARGS --runs-dir RUNS_DIR``; SIGKILL it once ``target`` generations are cached.
+    """Run ``python -m harness ARGS --runs-dir RUNS_DIR``; it SIGKILLs itself once ``target`` generations are
+    cached (``in_process=False``: this process sends the SIGKILL when it sees them, for a process that does
+    not run statbench's own commit loop).
 
     ``process_group``: start it in its own session and kill the whole group afterwards (vLLM's engine-core
     child would otherwise be orphaned).
@@ -69,13 +76,18 @@ def run_and_kill(
             text=True,
             cwd=cwd,
             start_new_session=process_group,
+            env={**os.environ, "STATBENCH_FAULT": f"cache:commit:{target}"} if in_process else None,
         )
         try:
-            while proc.poll() is None and count < target and time.monotonic() - last_change < stall:
+            while (
+                proc.poll() is None
+                and (in_process or count < target)
+                and time.monotonic() - last_change < stall
+            ):
                 now = generations(db) if db.exists() else 0
                 if now != count:
                     count, last_change = now, time.monotonic()
-                time.sleep(0.02)
+                time.sleep(0.05)
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
@@ -83,4 +95,4 @@ def run_and_kill(
             if process_group:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-    return Killed(count, proc.returncode, log.read_text()[-2000:])
+    return Killed(max(count, generations(db)), proc.returncode, log.read_text()[-2000:])
