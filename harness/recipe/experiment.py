@@ -169,7 +169,7 @@ class GRPOSpec(_Strict):
     epochs: float = 6
     max_steps: int | None = None
     temperature: float = 1.0
-    question_limit: int | None = None  # first N pool questions
+    question_limit: int | None = None  # a seeded sample (data_seed) of N pool questions
     use_vllm: Literal["auto", "on", "off"] = "auto"
     save_steps: int = 50
 

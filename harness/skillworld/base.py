@@ -130,8 +130,10 @@ def _batch(tok, problems: list[dict], device):
     return x, y, (x != pad).long()
 
 
-def accuracy_by_type(model, tok, problems: list[dict], batch_size: int = 512) -> dict[str, float]:
-    """Greedy exact-match accuracy per problem type (a quick check; evaluations use statbench eval)."""
+def accuracy_by_type(
+    model, tok, problems: list[dict], batch_size: int = 512, key=lambda p: p["type"]
+) -> dict[str, float]:
+    """Greedy exact-match accuracy per problem type, or per ``key`` (a quick check; evaluations use statbench eval)."""
     import torch
 
     tok.padding_side = "left"
@@ -150,7 +152,7 @@ def accuracy_by_type(model, tok, problems: list[dict], batch_size: int = 512) ->
                 eos_token_id=tok.eos_token_id,
             )
         for p, row in zip(chunk, out[:, enc["input_ids"].shape[1] :], strict=True):
-            hits.setdefault(p["type"], []).append(
+            hits.setdefault(key(p), []).append(
                 int(tok.decode(row, skip_special_tokens=True).strip() == p["solution"])
             )
     return {k: sum(v) / len(v) for k, v in sorted(hits.items())}
@@ -201,12 +203,15 @@ def pretrain(out_dir: Path, recipe: dict[str, Any] = RECIPE, log=print) -> dict[
     model.eval()
     model.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
-    acc = accuracy_by_type(model, tok, build_splits(0)["val"])
+    splits = build_splits(0)
+    acc = accuracy_by_type(model, tok, splits["val"])
+    by_template = accuracy_by_type(model, tok, splits["test"], key=lambda p: f"{p['type']}@{p['template']}")
     meta = {
         "recipe": recipe,
         "recipe_hash": recipe_hash(recipe),
         "weights_sha256": weights_sha256(out_dir),
         "val_accuracy_by_type": acc,
+        "test_accuracy_by_type_and_template": by_template,
         "train_seconds": round(time.perf_counter() - t0, 1),
         "torch": torch.__version__,
         "rebuild": "statbench skillworld pretrain DIR --seed 0",
