@@ -420,7 +420,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument(
-        "--skillworld-only", action="store_true", help="regenerate only the skill world's splits (no shared data)"
+        "--skillworld-only",
+        action="store_true",
+        help="regenerate only the skill world's splits (no shared data)",
     )
     args = ap.parse_args()
     if args.skillworld_only:

@@ -12,8 +12,14 @@ import typer
 from harness.cli.common import err, fail
 
 
-def _ints(text: str) -> list[int]:
-    return [int(s) for s in text.split(",") if s.strip()]
+def _ints(option: str, text: str) -> list[int]:
+    try:
+        out = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        out = []
+    if not out:
+        fail(f"{option} {text!r}: give comma-separated integers, e.g. 0,1")
+    return out
 
 
 def demo(
@@ -38,10 +44,12 @@ def demo(
     from harness.skillworld import demo as sw
 
     t0 = time.perf_counter()
-    seed_list = _ints(seeds) if seeds else (sw.FULL_SEEDS if full else sw.SEEDS)
-    data_list = _ints(data_seeds) if data_seeds else (sw.FULL_DATA_SEEDS if full else sw.DATA_SEEDS)
-    if not seed_list or not data_list:
-        fail(SpecError("--seeds/--data-seeds: give at least one integer each"))
+    seed_list = _ints("--seeds", seeds) if seeds is not None else (sw.FULL_SEEDS if full else sw.SEEDS)
+    data_list = (
+        _ints("--data-seeds", data_seeds)
+        if data_seeds is not None
+        else (sw.FULL_DATA_SEEDS if full else sw.DATA_SEEDS)
+    )
     try:
         from harness import recipe
 

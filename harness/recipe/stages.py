@@ -43,13 +43,14 @@ def pool_rows(spec: ExperimentSpec) -> list[dict[str, Any]]:
     return rows
 
 
-def grpo_questions(spec: ExperimentSpec, limit: int | None) -> list[dict[str, Any]]:
-    """GRPO's questions: the whole pool, or a seeded sample (``data_seed``) of ``limit`` of them; not the
-    pool's first rows, which are grouped by type in a generated pool."""
+def sample_questions(rows: list[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
+    """GRPO's questions: all ``rows``, or a seeded sample of ``limit`` of them; not the first rows, which
+    are grouped by type in a generated pool."""
     import random
 
-    rows = pool_rows(spec)
-    return random.Random(f"grpo-questions-{spec.data_seed}").sample(rows, limit) if limit and limit < len(rows) else rows
+    return (
+        random.Random(f"grpo-questions-{seed}").sample(rows, limit) if limit and limit < len(rows) else rows
+    )
 
 
 def student_path(spec: ExperimentSpec, build: bool = True) -> Path | None:
@@ -374,7 +375,7 @@ def grpo_stage(spec: ExperimentSpec, method: str, seed: int):
 
         hp = spec.grpo()
         init = student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
-        questions = grpo_questions(spec, hp.question_limit)
+        questions = sample_questions(pool_rows(spec), hp.question_limit, spec.data_seed)
         meta = grpo.train(
             str(init), questions, ctx.out / "model", ctx.work, hp, seed, log=ctx.log, data=spec.data.pool
         )

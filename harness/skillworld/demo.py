@@ -126,7 +126,9 @@ def collect(workdir: Path, data_seeds: list[int], spec) -> Summary:
                 )
             elif parts[0] == "grpo" and summ.get("frac_reward_zero_std_mean") is not None:
                 seed = int(parts[2].lstrip("s"))
-                out.signal.setdefault((parts[1], "grpo"), {})[(ds, seed)] = 1 - summ["frac_reward_zero_std_mean"]
+                out.signal.setdefault((parts[1], "grpo"), {})[(ds, seed)] = (
+                    1 - summ["frac_reward_zero_std_mean"]
+                )
     return out
 
 
@@ -190,8 +192,9 @@ def summarize(workdir: Path, data_seeds: list[int], spec) -> tuple[Summary, str]
 
 
 def selection_notes(workdir: Path, data_seeds: list[int]) -> list[str]:
-    """Per data seed, where each selection arm's non-replay pairs went (pairs per problem type)."""
-    from harness.skillworld.world import parse
+    """Per data seed and SFT arm, where its non-replay pairs went: the top problem types, and the pairs on
+    weak-skill problems per template."""
+    from harness.skillworld.world import TEMPLATES, TYPES, WEAK, parse
 
     notes = []
     for ds in data_seeds:
@@ -200,16 +203,21 @@ def selection_notes(workdir: Path, data_seeds: list[int]) -> list[str]:
         for st in rec["stages"]:
             if not st["stage"].startswith("dataset/"):
                 continue
-            path = wd / "stages" / f"{st['stage'].replace('/', '-')}-{st['hash']}" / "train.jsonl"
+            path = Path(st["dir"]) / "train.jsonl"
             if not path.is_file():
                 continue
-            counts: dict[str, int] = {}
+            types: dict[str, int] = {}
+            weak = [0] * TEMPLATES
             for line in path.read_text().splitlines():
                 r = json.loads(line)
                 if r["source"] == "replay":
                     continue
-                t = (parse(r["problem"]) or ("other",))[0]
-                counts[t] = counts.get(t, 0) + 1
-            top = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:5])
-            notes.append(f"data seed {ds}, {st['stage']}: {top}")
+                t, k, _ = parse(r["problem"]) or ("other", 0, 0)
+                types[t] = types.get(t, 0) + 1
+                if t in TYPES and set(TYPES[t].skills) & set(WEAK):
+                    weak[k] += 1
+            top = ", ".join(f"{k} {v}" for k, v in sorted(types.items(), key=lambda kv: -kv[1])[:5])
+            notes.append(
+                f"data seed {ds}, {st['stage']}: {top}; weak-skill pairs by template {'/'.join(map(str, weak))}"
+            )
     return notes

@@ -93,14 +93,14 @@ def test_oracle_teacher_synthesis_and_solutions():
 
 
 def test_grpo_questions_are_a_seeded_sample_of_the_whole_pool():
-    from harness.recipe.stages import grpo_questions, pool_rows
+    from harness.recipe.stages import pool_rows, sample_questions
 
-    spec = load_spec([0], 0)
-    qs = grpo_questions(spec, 2000)
-    assert len(qs) == 2000 and set(q["type"] for q in qs) == set(world.TYPES)  # not the pool's first rows
-    assert [q["id"] for q in qs] == [q["id"] for q in grpo_questions(spec, 2000)]
-    assert [q["id"] for q in qs] != [q["id"] for q in grpo_questions(load_spec([0], 1), 2000)]
-    assert grpo_questions(spec, None) == pool_rows(spec)
+    pool = pool_rows(load_spec([0], 0))
+    qs = sample_questions(pool, 2000, 0)
+    assert len(qs) == 2000 and {q["type"] for q in qs} == set(world.TYPES)  # not the pool's first rows
+    assert [q["id"] for q in qs] == [q["id"] for q in sample_questions(pool, 2000, 0)]
+    assert [q["id"] for q in qs] != [q["id"] for q in sample_questions(pool, 2000, 1)]
+    assert sample_questions(pool, None, 0) == pool == sample_questions(pool, 10**6, 0)
 
 
 def test_paired_ci():
