@@ -1,7 +1,7 @@
-"""The demo pipeline (CI-sized: one cell, data seed 2 x seed 0, a data seed `make demo` does not run)
-reports every arm with its paired difference from Uniform SFT, the GRPO arms' share of groups with signal, a board per data seed, and a
-missing-skill profile that names the weak skills. One real ``statbench demo`` process. The intervals over
-cells: tests/integration/test_skillworld.py (``paired_ci``) and the demo itself."""
+"""The demo pipeline, CI-sized (one cell: data seed 2, which `make demo` does not run, x seed 0), reports
+every arm with its paired difference from Uniform SFT, the GRPO arms' share of groups with signal, a board
+per data seed, and a missing-skill profile that names the weak skills. One real ``statbench demo`` process.
+The intervals over cells: tests/integration/test_skillworld.py (``paired_ci``) and the demo itself."""
 
 from __future__ import annotations
 
