@@ -109,7 +109,7 @@ def skillworld_pretrain(
     out_dir: Annotated[Path, typer.Argument(help="Where to write the base student.")],
     seed: Annotated[int, typer.Option(help="Pre-training seed (the shipped base uses 0).")] = 0,
 ) -> None:
-    """Rebuild the skill world's base student from its recipe (~10 min on 2 cores)."""
+    """Rebuild the skill world's base student from its recipe (one thread; 47 min on a loaded shared core)."""
     from harness.skillworld.base import RECIPE, pretrain
 
     meta = pretrain(out_dir, {**RECIPE, "seed": seed}, log=lambda m: err.print(m))

@@ -5,9 +5,10 @@ Designed so that skill targeting has something to find, and so that skill can be
 form: every skill is a small fact table or a one-line rule a 1M-parameter model learns in a few hundred
 steps (none needs multi-digit arithmetic), and every problem type comes in three templates (``7*8``,
 ``7 times 8``, ``product of 7 and 8``). The base student is pre-trained on a mix that nearly omits three
-skills, and omits them most in the word templates, so it is strong on four skills, weak on three, and its
-validation failures concentrate in some templates. The test set covers every (type, template) equally, so
-it can show whether training on a skill transfers across surface forms, or only to the forms it saw.
+skills, and omits them most in the word templates (meant to concentrate its validation failures there;
+the shipped base came out weak on the three skills in every template, see its recipe.json). The test set
+covers every (type, template) equally, so it can show whether training on a skill transfers across surface
+forms, or only to the forms it saw.
 
 Problem types (answers are integers, written ``\\boxed{n}``); facts = distinct (operands) per type, each
 in 3 templates:

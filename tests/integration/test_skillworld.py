@@ -50,7 +50,7 @@ def test_templates_write_one_fact_three_ways():
 def test_shipped_base_matches_its_recipe(tmp_path):
     meta = verify(BASE)
     acc = meta["val_accuracy_by_type"]
-    assert min(acc[t] for t in ("add", "sub", "max", "min")) >= 0.8  # strong skills are strong
+    assert min(acc[t] for t in ("add", "sub", "max", "min")) >= 0.7  # strong skills are strong
     assert max(acc[t] for t in ("mul", "conv")) <= 0.3  # weak skills are weak
     copy = tmp_path / "base"
     shutil.copytree(BASE, copy)
