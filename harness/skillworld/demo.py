@@ -35,8 +35,8 @@ ARMS = [
 ]
 REFERENCE = ("uniform", "sft")  # every arm's paired difference is taken against this one
 # the grid: `make demo` runs DATA_SEEDS x SEEDS; `statbench demo --full` runs FULL_DATA_SEEDS x FULL_SEEDS
-DATA_SEEDS = [0, 1]
-SEEDS = [0, 1]
+DATA_SEEDS = [0, 1, 2]
+SEEDS = [0]
 FULL_DATA_SEEDS = [0, 1, 2, 3]
 FULL_SEEDS = [0, 1, 2]
 
