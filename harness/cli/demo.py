@@ -27,13 +27,13 @@ def demo(
         "experiments/skillworld"
     ),
     seeds: Annotated[
-        str | None, typer.Option(help="Comma-separated SFT/GRPO seeds (default 0,1; --full: 0,1,2).")
+        str | None, typer.Option(help="Comma-separated SFT/GRPO seeds (default 0; --full: 0,1,2).")
     ] = None,
     data_seeds: Annotated[
         str | None,
         typer.Option(
             help="Comma-separated data seeds: the seeds the training sets and GRPO questions are drawn with "
-            "(default 0,1; --full: 0,1,2,3)."
+            "(default 0,1,2; --full: 0,1,2,3)."
         ),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="The full grid: 4 data seeds x 3 seeds.")] = False,
