@@ -466,6 +466,10 @@ def main() -> None:
             "stratified_by": ["subject", "level"],
         }
     build_skillworld(tasks_dir, manifest)
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_fewshot import entries as fewshot_entries  # the --num-fewshot exemplars (from lm-eval)
+
+    manifest.update(fewshot_entries(tasks_dir))
     (tasks_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
     graded_dir = ROOT / "tasks" / "graded_samples"

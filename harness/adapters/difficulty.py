@@ -34,7 +34,7 @@ def prm_rule(scores: list[float], tau1: float, tau2: float) -> bool:
 class PRMScorer:
     """Step scores from a PRM trained in the RLHFlow format (any causal LM with a chat template)."""
 
-    def __init__(self, model_path: str, device: str | None = None):
+    def __init__(self, model_path: str, device: str | None = None, date: str | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -42,6 +42,9 @@ class PRMScorer:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         self.tok = AutoTokenizer.from_pretrained(model_path)
+        template = str(getattr(self.tok, "chat_template", "") or "")
+        dated = date is not None and ("strftime_now" in template or "date_string" in template)
+        self.template_kwargs = {"date_string": date} if dated else {}  # Llama-3.1 PRMs write today's date
         self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(self.device).eval()
         ids = [self.tok.encode(t, add_special_tokens=False) for t in ("+", "-")]
         if any(len(i) != 1 for i in ids):
@@ -49,7 +52,9 @@ class PRMScorer:
         self.plus, self.minus = ids[0][0], ids[1][0]
 
     def _ids(self, conv: list[dict[str, str]], generation_prompt: bool) -> list[int]:
-        text = self.tok.apply_chat_template(conv, tokenize=False, add_generation_prompt=generation_prompt)
+        text = self.tok.apply_chat_template(
+            conv, tokenize=False, add_generation_prompt=generation_prompt, **self.template_kwargs
+        )
         return list(self.tok(text, add_special_tokens=False)["input_ids"])
 
     def _plus_prob(self, ids: list[int], positions: list[int]) -> list[float]:

@@ -3,8 +3,11 @@
 Paper recipe (App. C.1): MATH train questions, constant LR 5e-7, no KL (beta 0), no entropy bonus, 256
 questions x 4 rollouts per generation step, max response 2048, PPO mini-batch 64, 6 epochs. Here the
 mini-batch counts questions (64 x 4 = 256 sequences per optimizer step), so one generation batch of
-256 x 4 is used for 4 optimizer steps (``steps_per_generation``); the paper (verl-style) leaves this
-ambiguous. Generation runs in vLLM (colocated) when CUDA and vLLM are present, else in transformers.
+256 x 4 is used for 4 optimizer steps; the paper (verl-style) leaves this ambiguous. Each optimizer step
+accumulates small per-process micro-batches (``harness/adapters/plan.py``: the batch plan, the same 256
+sequences per step on 1 or 8 processes), with gradient checkpointing. Generation runs in vLLM (colocated)
+when CUDA and vLLM are present, else in transformers. TRL's loss settings (``loss_type``,
+``scale_rewards``, ``epsilon``) and the batch plan are in the stage summary.
 
 A group whose rollouts all get the same reward carries no signal; the fraction of such groups is in the
 output (``frac_reward_zero_std``), and a run that never had signal says so.
@@ -48,6 +51,7 @@ def train(
     seed: int,
     log=print,
     data: str = "math_train",
+    chat_template_date: str | None = None,
 ) -> dict[str, Any]:
     """GRPO-train ``model_path`` on ``questions`` (checker reward) into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
@@ -55,8 +59,16 @@ def train(
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    from harness.adapters.sft import last_complete_checkpoint, quiet_trainer, trainer_io_args
+    from harness.adapters.plan import grpo_plan
+    from harness.adapters.sft import (
+        last_complete_checkpoint,
+        processes,
+        progress_callback,
+        quiet_trainer,
+        trainer_io_args,
+    )
     from harness.core.tasks import prompt_for
+    from harness.evaluation.spec import chat_template_kwargs
     from harness.scoring import reference_text
 
     cuda = torch.cuda.is_available()
@@ -74,29 +86,40 @@ def train(
         }
         for q in questions
     ]
-    seqs_per_step = hp.mini_batch_questions * hp.num_generations
-    gen_batch = hp.questions_per_step * hp.num_generations
+    plan = grpo_plan(hp, processes(), cuda)
+    loss = {
+        "loss_type": hp.loss_type,
+        "scale_rewards": hp.scale_rewards,
+        "epsilon": hp.epsilon,
+        "beta": hp.beta,
+    }
     cfg = GRPOConfig(
         output_dir=str(work_dir),
         seed=seed,
         learning_rate=hp.learning_rate,
         lr_scheduler_type=hp.lr_scheduler,
-        beta=hp.beta,
+        **loss,
         num_generations=hp.num_generations,
         max_completion_length=hp.max_completion_length,
-        per_device_train_batch_size=seqs_per_step,
-        gradient_accumulation_steps=1,
-        steps_per_generation=max(1, gen_batch // seqs_per_step),
+        per_device_train_batch_size=plan.micro_batch,
+        gradient_accumulation_steps=plan.grad_accum,
+        steps_per_generation=plan.steps_per_generation,
         temperature=hp.temperature,
         num_train_epochs=hp.epochs,
         max_steps=hp.max_steps if hp.max_steps else -1,
         use_vllm=_vllm(hp.use_vllm),
         vllm_mode="colocate",
+        vllm_gpu_memory_utilization=hp.vllm_gpu_memory_utilization,
+        chat_template_kwargs=chat_template_kwargs(Path(model_path), chat_template_date) or None,
         **trainer_io_args(hp.save_steps, cuda),
-        gradient_checkpointing=False,
+        gradient_checkpointing=hp.gradient_checkpointing and cuda,  # memory on GPU; the CPU models are tiny
         dataloader_num_workers=0,
         disable_tqdm=True,
     )
+    if cfg.generation_batch_size != plan.generation_batch:  # TRL derives it from the plan; a drift is a bug
+        raise RuntimeError(
+            f"grpo: TRL's generation batch {cfg.generation_batch_size} is not the plan's {plan}"
+        )
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[correctness_reward],
@@ -105,6 +128,7 @@ def train(
         processing_class=tok,
     )
     quiet_trainer(trainer)
+    trainer.add_callback(progress_callback("grpo", log))
     resume = last_complete_checkpoint(work_dir, log)
     if resume:
         log(f"grpo: resuming from {resume}")
@@ -122,6 +146,8 @@ def train(
         "vllm": cfg.use_vllm,
         "cuda": cuda,
         "hparams": hp.model_dump(),
+        "batch_plan": plan.as_dict(),
+        "loss": loss,
         "mean_reward": [h["reward"] for h in logs],
         "frac_reward_zero_std": zero_std,
         "no_signal": bool(zero_std) and all(z == 1.0 for z in zero_std),

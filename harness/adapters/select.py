@@ -6,7 +6,8 @@
 - ``math-train``: every pool question with its original solution (7.5k in the paper; no budget).
 - ``math-hard``: level 4-5 questions.
 - ``math-augment``: teacher rewrites of every pool question (3 per question in the paper).
-- ``embed-sel``: the ``top_k`` pool questions most similar to each difficult validation question.
+- ``embed-sel``: the ``top_k`` pool questions most similar to each difficult validation question (up to
+  ``top_k_max`` when the spec asks to fill the budget).
 
 Each selected question carries up to ``answers_per_question`` answers (its original solution plus teacher
 rewrites that keep the final answer); pairs are de-duplicated, decontaminated, then subsampled (seeded) to
@@ -92,14 +93,26 @@ def stat_sel(
 
 
 def embed_sel(
-    pool: dict[str, dict], difficult: list[dict[str, Any]], embed_spec
+    pool: dict[str, dict],
+    difficult: list[dict[str, Any]],
+    embed_spec,
+    target_questions: int | None = None,
 ) -> tuple[list[dict], dict[str, Any]]:
-    """Embed-Sel: the pool questions nearest to each difficult question, deduplicated; returns (rows, summary)."""
+    """Embed-Sel: the pool questions nearest to each difficult question, deduplicated; returns (rows, summary).
+
+    Paper: the ``top_k`` (5) nearest. With ``embed_spec.top_k_max`` set (a deviation, to fill the budget),
+    k grows from ``top_k`` until the distinct questions reach ``target_questions`` or k reaches the max."""
     from harness.adapters.embed import nearest_pool
 
-    hits = nearest_pool(difficult, pool, embed_spec)
-    unique = list(dict.fromkeys(q for row in hits for q in row))
+    k_max = max(embed_spec.top_k, getattr(embed_spec, "top_k_max", None) or embed_spec.top_k)
+    hits = nearest_pool(difficult, pool, embed_spec, k_max)
+    k = embed_spec.top_k
+    unique = list(dict.fromkeys(q for row in hits for q in row[:k]))
+    while target_questions is not None and len(unique) < target_questions and k < k_max:
+        k += 1
+        unique = list(dict.fromkeys(q for row in hits for q in row[:k]))
     return [pool[q] for q in unique], {
-        "retrieved": sum(len(r) for r in hits),
+        "retrieved": sum(len(r[:k]) for r in hits),
         "unique_questions": len(unique),
+        "top_k_used": k,
     }

@@ -27,16 +27,28 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def prompt_completion(rows: list[dict[str, Any]], data: str, chat: bool) -> list[dict[str, Any]]:
+def processes() -> int:
+    """Data-parallel processes this trainer runs in (``WORLD_SIZE`` under ``accelerate launch``/torchrun)."""
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def prompt_completion(
+    rows: list[dict[str, Any]], data: str, chat: bool, template_kwargs: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Training pairs with the evaluation prompt of ``data``: chat messages, or plain text for tokenizers
-    without a chat template (the skill world's character-level students)."""
+    without a chat template (the skill world's character-level students). ``template_kwargs`` (e.g. a pinned
+    ``date_string``) go to the chat template with every pair, as in evaluation."""
     from harness.core.tasks import prompt_for
 
     if chat:
+        extra = {"chat_template_kwargs": dict(template_kwargs)} if template_kwargs else {}
         return [
             {
                 "prompt": [{"role": "user", "content": prompt_for(data, r["problem"])}],
                 "completion": [{"role": "assistant", "content": r["solution"]}],
+                **extra,
             }
             for r in rows
         ]
@@ -67,6 +79,7 @@ def train(
     seed: int,
     log=print,
     data: str = "math_train",
+    chat_template_date: str | None = None,
 ) -> dict[str, Any]:
     """SFT (LoRA/QLoRA/full) of ``model_path`` on ``rows`` at learning rate ``lr`` into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
@@ -75,7 +88,11 @@ def train(
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
+    from harness.adapters.plan import sft_plan
+    from harness.evaluation.spec import chat_template_kwargs
+
     cuda = _cuda()
+    plan = sft_plan(hp, processes())
     method = hp.method if (hp.method != "qlora" or cuda) else "lora"
     if method != hp.method:
         log(f"sft: {hp.method} needs CUDA (bitsandbytes); training {method} instead")
@@ -96,7 +113,7 @@ def train(
     if method == "qlora":
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=hp.gradient_checkpointing)
     present = {n.split(".")[-1] for n, _ in model.named_modules()}
     targets = [m for m in hp.target_modules if m in present]
     peft_config = (
@@ -118,8 +135,8 @@ def train(
         max_steps=hp.max_steps if hp.max_steps else -1,
         lr_scheduler_type=hp.lr_scheduler,
         warmup_steps=hp.warmup_ratio,  # a float in [0, 1) is a ratio (transformers 5)
-        per_device_train_batch_size=hp.per_device_batch_size,
-        gradient_accumulation_steps=hp.grad_accum,
+        per_device_train_batch_size=plan.micro_batch,
+        gradient_accumulation_steps=plan.grad_accum,
         max_grad_norm=hp.max_grad_norm,
         weight_decay=hp.weight_decay,
         max_length=hp.max_length,
@@ -127,7 +144,7 @@ def train(
         completion_only_loss=True,
         train_sampling_strategy="group_by_length" if hp.group_by_length else "random",
         **trainer_io_args(hp.save_steps, cuda),
-        gradient_checkpointing=method == "qlora",
+        gradient_checkpointing=hp.gradient_checkpointing and cuda,
         dataloader_num_workers=0,
         disable_tqdm=True,
     )
@@ -135,11 +152,14 @@ def train(
     trainer = SFTTrainer(
         model=model,
         args=cfg,
-        train_dataset=Dataset.from_list(prompt_completion(rows, data, chat)),
+        train_dataset=Dataset.from_list(
+            prompt_completion(rows, data, chat, chat_template_kwargs(Path(model_path), chat_template_date))
+        ),
         processing_class=tok,
         peft_config=peft_config,
     )
     quiet_trainer(trainer)
+    trainer.add_callback(progress_callback("sft", log))
     resume = last_complete_checkpoint(work_dir, log)
     if resume:
         log(f"sft: resuming from {resume}")
@@ -166,6 +186,7 @@ def train(
         "history": history,
         "cuda": cuda,
         "hparams": hp.model_dump(),
+        "batch_plan": plan.as_dict(),
         "lora_targets": targets,
     }
     (out_dir / "statbench_sft.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
@@ -218,9 +239,54 @@ def last_complete_checkpoint(work_dir: Path, log=print) -> str | None:
 
 
 def steps_estimate(n_examples: int, hp) -> int:
-    """Optimizer steps an SFT run over ``n_examples`` will take under ``hp`` (``hp.max_steps`` when set)."""
+    """Optimizer steps an SFT run over ``n_examples`` will take under ``hp`` (``hp.max_steps`` when set): the
+    effective batch (``per_device_batch_size x grad_accum``) does not depend on the process count."""
     per_step = hp.per_device_batch_size * hp.grad_accum
     return hp.max_steps or math.ceil(n_examples / per_step * hp.epochs)
+
+
+def progress_callback(name: str, log=print, every_s: float = 30.0, clock=None):
+    """A TrainerCallback that logs ``NAME: step i/n, loss x, r steps/s, ETA`` on the first and last step and at
+    most every ``every_s`` seconds in between, so a long stage shows more than ``running``."""
+    import time
+
+    from transformers import TrainerCallback
+
+    now = clock or time.monotonic
+
+    class Progress(TrainerCallback):
+        def __init__(self) -> None:
+            self.t0: float | None = None
+            self.first = 0
+            self.last_print = -float("inf")
+            self.last_step = -1
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0, self.first = now(), state.global_step
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if self.t0 is None:
+                self.on_train_begin(args, state, control)
+            step, total, t = state.global_step, state.max_steps, now()
+            if step == self.last_step or not (
+                step in (self.first + 1, total) or t - self.last_print >= every_s
+            ):
+                return  # (the trainer's closing summary comes as a second log of the last step)
+            self.last_print, self.last_step = t, step
+            done = step - self.first
+            rate = done / (t - self.t0) if t > self.t0 and done > 0 else None
+            loss = (logs or {}).get("loss")
+            parts = [f"{name}: step {step}/{total}"]
+            if isinstance(loss, int | float):
+                parts.append(f"loss {loss:.4g}")
+            if rate:
+                eta = (total - step) / rate
+                parts.append(
+                    f"{rate:.3g} steps/s, ETA {eta / 60:.0f} min" if eta >= 90 else f"{rate:.3g} steps/s"
+                )
+            log(", ".join(parts))
+
+    return Progress()
 
 
 def quiet_trainer(trainer) -> None:

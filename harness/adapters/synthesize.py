@@ -94,7 +94,7 @@ def stat_syn(
         for q in qs
     ]
     rows, report = _filter(questions, teacher, syn_spec, "synthetic")
-    return rows, {"pairs": len(requests), **report}
+    return rows, {"skill_pairs": len(requests), **report}
 
 
 def embed_syn(

@@ -1,19 +1,42 @@
 """The statbench command line: one module per verb, wired here explicitly.
 
-Each verb parses its options, calls one library function and renders what it returns; errors become one
-line (``statbench: error: ...``) and a documented exit code (``harness/cli/common.py``).
+Each verb parses its options, calls one library function and renders what it returns. Whatever a verb
+raises becomes one line on stderr and a documented exit code (``docs/exit-codes.md``): the group below
+catches it around every command (in-process test runs included) and hands it to
+``harness.cli.common.handle_error``. No traceback reaches a user unless ``STATBENCH_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import typer
+from typer.core import TyperGroup
 
 from harness.cli import board, containers, demo, grade, ls, regress, run, runs
 from harness.cli import eval as eval_cmd
 
+
+class GuardedGroup(TyperGroup):
+    """The top-level group: every exception a command raises becomes one stderr line and an exit code."""
+
+    def invoke(self, ctx):
+        from harness.cli.common import handle_error
+
+        try:
+            from harness.core.tasks import register_env
+
+            register_env()  # task folders in $STATBENCH_INCLUDE_PATH (your own benchmarks)
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # an exit code a verb chose, usage errors (typer's click): typer prints them, exit 2
+        except (Exception, KeyboardInterrupt) as e:
+            raise typer.Exit(handle_error(e)) from None
+
+
 app = typer.Typer(
+    cls=GuardedGroup,
     name="statbench",
     help="Benchmark harness and evaluation suite for STAT (Skill-Targeted Adaptive Training).",
     no_args_is_help=True,
@@ -21,19 +44,40 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-app.command("eval")(eval_cmd.eval_)
-app.command("make-tiny-model")(eval_cmd.make_tiny_model)
-app.command("grade")(grade.grade)
-app.command("rescore")(runs.rescore)
+# Exit codes (docs/exit-codes.md), in each verb's --help.
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 the work failed (a backend, job or stage); 2 usage or input error; "
+    "3 internal error (a bug; STATBENCH_DEBUG=1 shows the traceback); 130 interrupted (Ctrl-C). "
+    "See docs/exit-codes.md."
+)
+EVAL_CODES = (
+    "Exit codes: 0 the run is recorded; 1 generation failed (failed requests are named; the others are "
+    "cached) or a job of the matrix failed; 2 usage or input error (options, --backend-arg, model, spec); "
+    "3 internal error; 130 interrupted (finished generations are cached: rerun to resume). "
+    "See docs/exit-codes.md."
+)
+GRADE_CODES = (
+    "Exit codes: 0 every line graded; 1 malformed lines were skipped (the others were graded and written); "
+    "2 usage or input error; 3 internal error; 130 interrupted. See docs/exit-codes.md."
+)
+DOCTOR_CODES = (
+    "Exit codes: 0 every check passed; 1 a check failed (FAIL lines); 3 internal error. "
+    "See docs/exit-codes.md."
+)
+
+app.command("eval", epilog=EVAL_CODES)(eval_cmd.eval_)
+app.command("make-tiny-model", epilog=EXIT_CODES)(eval_cmd.make_tiny_model)
+app.command("grade", epilog=GRADE_CODES)(grade.grade)
+app.command("rescore", epilog=EXIT_CODES)(runs.rescore)
 app.add_typer(runs.runs_app, name="runs")
-app.command("tasks")(ls.tasks)
+app.add_typer(ls.tasks_app, name="tasks")
 app.command("ls")(ls.ls)
-app.command("leaderboard")(board.leaderboard)
-app.command("regress")(regress.regress)
-app.command("run")(run.run)
-app.command("demo")(demo.demo)
+app.command("leaderboard", epilog=EXIT_CODES)(board.leaderboard)
+app.command("regress", epilog=regress.EPILOG)(regress.regress)
+app.command("run", epilog=EXIT_CODES)(run.run)
+app.command("demo", epilog=EXIT_CODES)(demo.demo)
 app.add_typer(demo.skillworld_app, name="skillworld")
-app.command("doctor")(containers.doctor)
+app.command("doctor", epilog=DOCTOR_CODES)(containers.doctor)
 app.add_typer(containers.containers_app, name="containers")
 
 
@@ -48,7 +92,13 @@ def main() -> None:
             ("TOKENIZERS_PARALLELISM", "false"),
         ):
             os.environ.setdefault(key, value)
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C before or after a command ran (imports, option parsing)
+        from harness.cli.common import INTERRUPTED
+
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,22 @@ import typer
 from harness.cli.common import fail
 
 
-def doctor(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """Self-check: versions, CUDA, the checker (incl. a hard timeout), installed pins vs the lock."""
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    require_cuda: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-cuda/--no-require-cuda",
+            help="Fail unless CUDA works (default: required with a CUDA build of torch or in the GPU image).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Self-check: versions, CUDA (a kernel on every device), the checker (incl. a hard timeout), pins vs the lock."""
     from harness.executors.containers import doctor as run_checks
     from harness.executors.containers import summary
 
-    checks = run_checks()
+    checks = run_checks(require_cuda)
     if as_json:
         print(json.dumps(summary(checks), indent=1))
     else:

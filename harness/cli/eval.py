@@ -24,7 +24,8 @@ def eval_(
     model: Annotated[
         str | None,
         typer.Option(
-            help="Checkpoint directory (hf, vllm) or served model name (openai); comma-separated: a matrix."
+            help="Checkpoint directory (hf, vllm) or served model name (openai); comma-separated: a matrix. "
+            "An existing path is never split; write \\, for a comma inside a name."
         ),
     ] = None,
     tasks: Annotated[
@@ -42,8 +43,48 @@ def eval_(
         int | None, typer.Option(help="Override the protocol's generation budget (recorded).")
     ] = None,
     chat_template: Annotated[
-        str, typer.Option(help="auto (use the tokenizer's if it has one) | on | off")
+        str,
+        typer.Option(
+            help="auto (use the tokenizer's if it has one) | on | off | @FILE (a custom Jinja chat template; "
+            "its sha256 is part of the run's spec)"
+        ),
     ] = "auto",
+    system_prompt: Annotated[
+        str | None,
+        typer.Option(
+            help="TEXT or @FILE: a system prompt (the system message under a chat template; openai: a system "
+            "message; no template: prepended). Recorded and hashed; default: none."
+        ),
+    ] = None,
+    chat_template_kwargs: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="K=V passed to the chat template (repeatable), e.g. enable_thinking=true; openai: sent as "
+            "extra_body.chat_template_kwargs (vLLM/SGLang servers). Recorded and hashed."
+        ),
+    ] = None,
+    num_fewshot: Annotated[
+        int | None,
+        typer.Option(
+            help="N bundled exemplars before each problem, for base models: the Minerva MATH 4-shot prompt "
+            "(math, amc, aime tasks; N<=4) or GSM8K 8-shot chain-of-thought (N<=8). Hashed."
+        ),
+    ] = None,
+    think_delimiters: Annotated[
+        str | None,
+        typer.Option(
+            help="OPEN,CLOSE of a reasoning trace (default <think>,</think>): only the text after CLOSE is "
+            "graded; an unclosed trace is status unfinished_reasoning (wrong)."
+        ),
+    ] = None,
+    include_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--include-path",
+            help="A task folder with your own benchmarks (task YAMLs naming JSONL files; repeatable), as "
+            "lm-eval's --include_path. See docs/evaluation.md#your-own-benchmark.",
+        ),
+    ] = None,
     tensor_parallel_size: Annotated[int | None, typer.Option(help="vllm: tensor parallel size.")] = None,
     data_parallel_size: Annotated[
         int | None,
@@ -101,18 +142,29 @@ def eval_(
             args["tensor_parallel_size"] = tensor_parallel_size
         if data_parallel_size:
             args["data_parallel_size"] = data_parallel_size
+        if include_path:
+            from harness.core.tasks import include_path as register
+
+            register(include_path)  # before the task names are expanded and checked
         task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)
-        models = [m.strip() for m in model.split(",") if m.strip()]
-        seed_list = [int(x) for x in seeds.split(",") if x.strip()] if seeds else [seed]
+        models = split_models(model)
+        seed_list = _seeds(seeds) if seeds else [seed]
         labels = {k: str(v) for k, v in parse_kv(label or []).items()}
         common = {
             "protocol": protocol,
             "limit": limit,
             "batch_size": batch_size,
             "max_gen_toks": max_gen_toks,
-            "chat_template": chat_template,
             "backend_args": args,
             "labels": labels,
+            **prompt_options(
+                chat_template,
+                system_prompt,
+                chat_template_kwargs,
+                num_fewshot,
+                think_delimiters,
+                include_path,
+            ),
         }
         if executor or len(models) > 1 or len(seed_list) > 1:
             specs = [
@@ -124,36 +176,126 @@ def eval_(
             opts = ExecutorOptions(executor or "local", image, tuple(env or ()), gpus_per_job, ray_address)
             _matrix(specs, runs_dir, force, opts)
             return
-        one = spec_from_cli(model, backend, task_list, seed=seed, **common)
+        if not models:
+            raise SpecError("--model is empty")
+        one = spec_from_cli(models[0], backend, task_list, seed=seed, **common)
     except SpecError as e:
         write_outcome(result_file, error=str(e))
         fail(e)
     _run_one(one, runs_dir, force, result_file)
 
 
+def _text_or_file(option: str, value: str) -> str:
+    """``TEXT`` as is; ``@FILE``: the file's text (one error line when it cannot be read)."""
+    from harness.core.errors import SpecError
+
+    if not value.startswith("@"):
+        return value
+    path = Path(value[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(
+            f"{path}: cannot read the {option} file ({getattr(e, 'strerror', None) or e})"
+        ) from None
+
+
+def prompt_options(
+    chat_template: str,
+    system_prompt: str | None,
+    chat_template_kwargs: list[str] | None,
+    num_fewshot: int | None,
+    think_delimiters: str | None,
+    include_path: list[Path] | None,
+) -> dict:
+    """The EvalSpec fields of the prompt and reasoning options (only those given: defaults keep spec hashes)."""
+    from harness.core.errors import SpecError
+
+    out: dict = {}
+    if chat_template.startswith("@"):
+        path = Path(chat_template[1:])
+        if not path.is_file():
+            raise SpecError(f"{path}: --chat-template @FILE: no such file")
+        out.update(chat_template="on", chat_template_file=str(path.resolve()))
+    else:
+        out["chat_template"] = chat_template
+    if system_prompt is not None:
+        out["system_prompt"] = _text_or_file("--system-prompt", system_prompt)
+    if chat_template_kwargs:
+        try:
+            out["chat_template_kwargs"] = parse_kv(chat_template_kwargs)
+        except typer.BadParameter as e:
+            raise SpecError(f"--chat-template-kwargs: {e.message}") from None
+    if num_fewshot is not None:
+        out["num_fewshot"] = num_fewshot
+    if think_delimiters is not None:
+        parts = think_delimiters.split(",")
+        if len(parts) != 2:
+            raise SpecError(f"--think-delimiters: expected OPEN,CLOSE, got {think_delimiters!r}")
+        out["think"] = (parts[0], parts[1])
+    if include_path:
+        out["include_path"] = [str(p) for p in include_path]
+    return out
+
+
+def split_models(model: str) -> list[str]:
+    """``--model`` as a list: an existing path (a checkpoint folder whose name has a comma) is one model;
+    otherwise split on commas, where ``\\,`` is a literal comma."""
+    import re
+
+    if Path(model).exists():
+        return [model]
+    parts = [p.replace("\\,", ",").strip() for p in re.split(r"(?<!\\),", model)]
+    return [p for p in parts if p]
+
+
+def _seeds(seeds: str) -> list[int]:
+    from harness.core.errors import SpecError
+
+    try:
+        return [int(x) for x in seeds.split(",") if x.strip()]
+    except ValueError:
+        raise SpecError(f"--seeds: expected comma-separated integers, got {seeds!r}") from None
+
+
 def _load_job(path: Path, result_file: Path | None):
-    """The EvalJob in ``path`` (validated as a new request: tasks, protocol and subset files are checked)."""
+    """The EvalJob in ``path``; on a bad file, one error line (and the result file says why)."""
+    from harness.core.errors import SpecError
+
+    try:
+        return load_job(path)
+    except SpecError as e:
+        write_outcome(result_file, error=str(e))
+        fail(e)
+
+
+def load_job(path: Path):
+    """The EvalJob in ``path`` (validated as a new request: tasks, protocol and subset files are checked);
+    ``SpecError`` naming the file and what is wrong, whatever the bytes."""
     from pydantic import ValidationError
 
-    from harness.core.errors import validation_message
+    from harness.core.errors import SpecError, validation_message
     from harness.records.models import EvalJob
 
     try:
-        return EvalJob.model_validate_json(path.read_text())
+        raw = Path(path).read_bytes()
     except OSError as e:
-        msg = f"{path}: cannot read the job spec ({e.strerror})"
+        raise SpecError(f"{path}: cannot read the job spec ({e.strerror or e})") from None
+    try:
+        return EvalJob.model_validate_json(raw)
     except ValidationError as e:
-        msg = f"{path}: {validation_message(e)}"
-    write_outcome(result_file, error=msg)
-    fail(msg)
+        raise SpecError(f"{path}: {validation_message(e)}") from None
+    except (ValueError, RecursionError) as e:
+        raise SpecError(f"{path}: not a valid job spec ({type(e).__name__}: {e})") from None
 
 
 def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> None:
     """One evaluation in this process, with a progress bar; prints the results, writes the result file."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from harness.core.errors import SpecError
-    from harness.evaluation.progress import format_line, log_lines
+    from harness.core.errors import StatbenchError
+    from harness.core.redact import redact_text
+    from harness.evaluation.progress import PlainProgress, format_line
     from harness.evaluation.runner import run_eval
 
     prog = Progress(
@@ -166,9 +308,14 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
         disable=not err.is_terminal,
     )
 
-    def progress(totals: dict[str, int]):  # bars on a terminal, a plain log line every 10 s otherwise
+    def log(message: str) -> None:
+        err.print(redact_text(message), highlight=False, markup=False, soft_wrap=True)
+
+    plain = PlainProgress(log)  # every 10 % and at least every 30 s ($STATBENCH_PROGRESS_EVERY)
+
+    def progress(totals: dict[str, int]):  # bars on a terminal, plain log lines otherwise
         if not err.is_terminal:
-            return log_lines(lambda m: err.print(m, highlight=False))(totals)
+            return plain.factory(totals)
         ids = {t: prog.add_task(t, total=n, rate="") for t, n in totals.items()}
         overall = prog.add_task("all requests", total=sum(totals.values()), rate="")
 
@@ -179,16 +326,17 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
         return advance
 
     try:
-        with prog:
-            outcome = run_eval(spec, runs_dir, force=force, progress=progress, log=lambda m: err.print(m))
-    except SpecError as e:
+        with prog, plain:
+            outcome = run_eval(spec, runs_dir, force=force, progress=progress, log=log)
+    except StatbenchError as e:  # input (exit 2) or a failed run (exit 1)
         write_outcome(result_file, error=str(e))
-        fail(e)
-    except (
-        RuntimeError
-    ) as e:  # backend failures (server down, CUDA errors): one line; STATBENCH_DEBUG=1 for the trace
-        write_outcome(result_file, error=str(e))
+        fail(e, e.exit_code)
+    except RuntimeError as e:  # backend failures (CUDA errors, a dead engine): one line, exit 1
+        write_outcome(result_file, error=f"{type(e).__name__}: {e}")
         fail(e, 1)
+    except BaseException as e:  # Ctrl-C or a bug: the result file says so; the top level prints the line
+        write_outcome(result_file, error="interrupted" if isinstance(e, KeyboardInterrupt) else repr(e))
+        raise
     write_outcome(
         result_file,
         run_dir=str(outcome.run_dir),

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import err, progress_bar
+from harness.cli.common import err, error_line, progress_bar
 from harness.cli.options import Workers
 
 
@@ -43,10 +43,10 @@ def grade(
         _report(report_dir, workers, timeout, limit)
         return
     if input is None:
-        err.print("[red]error:[/] give an input JSONL file (or '-' for stdin), or --report")
+        error_line("give an input JSONL file (or '-' for stdin), or --report")
         raise typer.Exit(2)
     if str(input) != "-" and not input.is_file():
-        err.print(f"[red]error:[/] {input}: no such file")
+        error_line(f"{input}: no such file")
         raise typer.Exit(2)
     text = sys.stdin.read() if str(input) == "-" else input.read_text(encoding="utf-8")
     rows, errors = parse_lines(text.splitlines(), str(input), response_key, reference_key)
@@ -71,7 +71,7 @@ def grade(
         f"status {dict(summary.statuses)}; {checker_version()}" + (f"; wrote {output}" if output else "")
     )
     for e in errors:
-        err.print(f"[red]error:[/] {e}")
+        error_line(e)
     if errors:
         err.print(f"[red]{len(errors)} malformed line(s) skipped[/]; all other lines were graded and written")
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,23 +10,76 @@ from rich.console import Console
 
 from harness.cli.common import fail
 
+IncludePath = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--include-path",
+        help="A task folder (your own benchmarks: task YAMLs naming JSONL files; repeatable). "
+        "Also read from $STATBENCH_INCLUDE_PATH (os.pathsep-separated).",
+    ),
+]
 
-def tasks() -> None:
-    """List the bundled lm-eval tasks and what each protocol does with them."""
+tasks_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="The tasks × protocols table; `statbench tasks add DIR/NAME.yaml` pins a task folder's data.",
+)
+
+
+@tasks_app.callback()
+def tasks(ctx: typer.Context, include_path: IncludePath = None) -> None:
+    """List the registered lm-eval tasks (bundled, and those in --include-path folders) and what each protocol does with them."""
+    if ctx.invoked_subcommand is not None:
+        return
     from rich.table import Table
 
+    from harness.core.errors import StatbenchError
     from harness.core.protocols import PROTOCOLS
     from harness.core.tasks import TASKS, task_docs
+    from harness.core.tasks import include_path as register
 
+    try:
+        register(include_path or [])
+    except StatbenchError as e:
+        fail(e)
     table = Table("task", "n", *PROTOCOLS, title="statbench tasks × protocols (headline metric, temperature)")
     table.columns[0].no_wrap = True
     for name, td in TASKS.items():
+        if td.user is not None:
+            try:
+                n = str(len(task_docs(name)))
+            except StatbenchError as e:
+                fail(e)
+            cells = [
+                f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}"
+                for p in PROTOCOLS.values()
+            ]
+            table.add_row(f"{name} (from {td.user.yaml})", n, *cells)
+            continue
         cells = [
             f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}"
             for p in PROTOCOLS.values()
         ]
         table.add_row(name, str(len(task_docs(name))), *cells)
     Console().print(table)
+
+
+@tasks_app.command("add")
+def tasks_add(
+    task_yaml: Annotated[Path, typer.Argument(help="A task YAML in a task folder (DIR/NAME.yaml).")],
+) -> None:
+    """Pin a task-folder task's data: write the JSONL file's sha256 into the YAML (statbench refuses data that
+    no longer matches it) and the lm-eval keys that let plain `lm_eval --include_path DIR` run it too."""
+    from harness.cli.common import err
+    from harness.core.errors import StatbenchError
+    from harness.core.tasks import pin_user_task
+
+    try:
+        name, sha, old = pin_user_task(task_yaml)
+    except StatbenchError as e:
+        fail(e)
+    what = "pinned" if old is None else ("unchanged" if old == sha else f"re-pinned (was {old[:16]}…)")
+    err.print(f"{name}: data sha256 {sha[:16]}… {what}; wrote {task_yaml}", highlight=False, markup=False)
 
 
 KINDS = ("tasks", "suites", "methods", "backends", "executors", "teachers", "protocols")

@@ -20,7 +20,11 @@ def run(
         str | None, typer.Option("--from", help="Rerun this stage (name or prefix) and everything after it.")
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option(help="Print the plan, stage hashes and a compute estimate; run nothing.")
+        bool,
+        typer.Option(
+            help="Print the plan (as --from/--only would run it), stage hashes, a compute estimate, each arm's "
+            "reachable training-set size and the SFT/GRPO batch plan with a memory estimate; run nothing."
+        ),
     ] = False,
     executor: Annotated[
         str | None,
@@ -41,7 +45,6 @@ def run(
 ) -> None:
     """Run the STAT recipe: Stage 1, Missing-Skill-Profile, datasets, SFT, GRPO, evaluation, leaderboard."""
     from harness.core.errors import SpecError
-    from harness.core.fileio import format_table
     from harness.recipe.experiment import load_experiment
 
     if executor and only:
@@ -54,31 +57,7 @@ def run(
         spec = spec.with_workdir(wd, experiment.resolve().parent)
         pipe = recipe.plan(spec, wd, build_student=not dry_run)
         if dry_run:
-            rows = [
-                [
-                    d["stage"],
-                    d["kind"],
-                    d["hash"],
-                    d["status"],
-                    ", ".join(
-                        f"{k}={v}"
-                        for k, v in d.items()
-                        if k not in ("stage", "kind", "hash", "status", "deps") and v
-                    ),
-                ]
-                for d in pipe.describe()
-            ]
-            print(format_table(["stage", "kind", "hash", "status", "estimate"], rows, right=False))
-            est = recipe.estimate(spec, pipe)
-            print(
-                "compute estimate: "
-                + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items())
-            )
-            if recipe.student_path(spec, build=False) is None and spec.student.build_tiny_seed is None:
-                print(
-                    f"note: the student {spec.student.model} is not available locally; download it before running "
-                    "(stage hashes that depend on it are provisional)"
-                )
+            _dry_run(spec, pipe, from_stage, only)
             return
         recipe.check_ready(spec)
     except SpecError as e:
@@ -110,6 +89,65 @@ def run(
 
         print(main_table(build_board(*load_board(wd / "board"), wd / "runs")))
     err.print(f"experiment record: {out}; board: {wd / 'board'}")
+
+
+def _dry_run(spec, pipe, from_stage: str | None, only: list[str] | None) -> None:
+    """Print the plan as these options would run it, the arms' reachable sizes and the training plans; a
+    certain budget shortfall or a plan over the GPU's memory is a SpecError (one line, after the tables)."""
+    from harness import recipe
+    from harness.core.errors import SpecError
+    from harness.core.fileio import format_table
+    from harness.recipe import dryrun
+
+    status = dryrun.statuses(pipe, from_stage, only)
+    arms = dryrun.reaches(spec)
+    dryrun.apply_reach(pipe, arms)
+    rows = [
+        [
+            d["stage"],
+            d["kind"],
+            d["hash"],
+            status[d["stage"]],
+            ", ".join(
+                f"{k}={v}" for k, v in d.items() if k not in ("stage", "kind", "hash", "status", "deps") and v
+            ),
+        ]
+        for d in pipe.describe()
+    ]
+    print(format_table(["stage", "kind", "hash", "status", "estimate"], rows, right=False))
+    run = [n for n, st in status.items() if st in ("todo", "rerun")]
+    print(f"would run {len(run)} of {len(status)} stages")
+    est = recipe.estimate(spec, pipe, set(run))
+    print(
+        "compute estimate: "
+        + ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:g}" for k, v in est.items())
+    )
+    print(f"\ntraining sets (budget_policy: {spec.budget_policy}; sizes before the teacher and the filters)")
+    print(
+        format_table(
+            ["arm", "budget", "reachable", "how", "note"],
+            dryrun.dataset_rows(arms, spec.budget_policy),
+            right=False,
+        )
+    )
+    hw = spec.hardware
+    train = dryrun.training(spec, dryrun.model_shape(spec))
+    print(f"\ntraining batch plan and estimated peak memory per GPU ({hw.gpus} x {hw.gpu_memory_gb:g} GB)")
+    print(
+        format_table(
+            ["stage", "processes", "micro-batch", "accumulation", "effective batch", "memory estimate"],
+            dryrun.training_rows(train, hw.gpus, hw.gpu_memory_gb),
+            right=False,
+        )
+    )
+    if recipe.student_path(spec, build=False) is None and spec.student.build_tiny_seed is None:
+        print(
+            f"note: the student {spec.student.model} is not available locally; download it before running "
+            "(stage hashes that depend on it are provisional)"
+        )
+    bad = dryrun.problems(spec, arms, train)
+    if bad:
+        raise SpecError(bad[0] + (f" (and {len(bad) - 1} more problem(s))" if len(bad) > 1 else ""))
 
 
 def _run_on_executor(

@@ -2,11 +2,20 @@
 
 ``StatbenchError`` is the root. ``SpecError`` (and its subclasses) means "the input is wrong: change it"
 (exit 2); ``RunFailure`` means "the work failed" (exit 1, e.g. a backend or a job died).
+
+The exit codes every command uses (docs/exit-codes.md); the CLI maps exceptions onto them in one place
+(``harness.cli.common.handle_error``).
 """
 
 from __future__ import annotations
 
 from pydantic import ValidationError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the work failed (a backend, a job, a stage); for ``regress``: a regression
+EXIT_USAGE = 2  # usage or input error: an option, spec, file or record statbench refuses
+EXIT_INTERNAL = 3  # an unexpected exception (a bug): one line; STATBENCH_DEBUG=1 for the traceback
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); finished generations and stages are kept
 
 
 class StatbenchError(Exception):

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from harness.core.errors import DataIntegrityError
+from harness.core.errors import DataIntegrityError, SpecError
 
 
 def tasks_dir() -> Path:
@@ -37,6 +37,39 @@ class TaskDef:
     decontam: bool = True  # training sets are checked against this task's problems
     short: str = ""  # column header on boards
     paper_column: str | None = None  # column of the STAT paper's results table (stat_paper_results.csv)
+    fewshot: str | None = None  # the few-shot exemplar set --num-fewshot draws from (default: minerva_math)
+    prompt: str | None = (
+        None  # a prompt of the registry's ``prompts`` for this task (default: its data set's)
+    )
+    user: UserTask | None = None  # a task from an --include-path folder (not bundled)
+
+
+@dataclass(frozen=True)
+class UserTask:
+    """A benchmark from a task folder (``--include-path DIR``): a task YAML naming a JSONL file next to it.
+
+    Its statbench keys live under ``dataset_kwargs`` (lm-eval passes them to ``custom_dataset``, so the same
+    YAML also runs under plain ``lm_eval --include_path DIR``)."""
+
+    yaml: str  # absolute path of the task YAML
+    data: str  # absolute path of the JSONL file
+    sha256: str | None  # the pinned sha256 of the data (``statbench tasks add`` writes it)
+    question: str = "problem"
+    answer: str = "answer"
+    prompt: str | None = None  # "{problem}" is replaced by the question; None: the default prompt
+    id: str | None = None
+    skill: str | None = None
+
+    def definition(self) -> dict[str, Any]:
+        """What decides the task's documents and prompts (recorded in the run's spec and hashed)."""
+        return {
+            "data_sha256": self.sha256,
+            "question": self.question,
+            "answer": self.answer,
+            "prompt": self.prompt,
+            "id": self.id,
+            "skill": self.skill,
+        }
 
 
 def _load_registry() -> dict[str, Any]:
@@ -44,6 +77,9 @@ def _load_registry() -> dict[str, Any]:
     try:
         reg = yaml.safe_load(path.read_text(encoding="utf-8"))
         tasks = {name: TaskDef(**fields) for name, fields in reg["tasks"].items()}
+        bad = [n for n, t in tasks.items() if t.prompt and t.prompt not in reg["prompts"]]
+        if bad:
+            raise KeyError(f"task {bad[0]}: prompt is not one of prompts ({', '.join(reg['prompts'])})")
     except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
         raise DataIntegrityError(f"{path}: cannot read the task registry ({type(e).__name__}: {e})") from e
     return {**reg, "tasks": tasks}
@@ -130,11 +166,34 @@ def load_ids(rel: str, data_dir: Path | None = None) -> list[str]:
     return [s for s in read_bundled(rel, data_dir).split() if s]
 
 
-def task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = None) -> list[dict[str, Any]]:
-    """The documents of a registered task (its id subset applied), in a stable order."""
+def task_docs(
+    task: str, data_dir: Path | None = None, ids_file: Path | None = None, num_fewshot: int | None = None
+) -> list[dict[str, Any]]:
+    """The documents of a registered task (its id subset applied), in a stable order; with ``num_fewshot``
+    their prompts are the few-shot prompt of the task's exemplar set (:func:`fewshot_prompt`)."""
+    docs = _task_docs(task, data_dir, ids_file)
+    if num_fewshot:
+        name = fewshot_set(task)
+        docs = [{**d, "prompt": fewshot_prompt(name, num_fewshot, d["problem"])} for d in docs]
+    return docs
+
+
+def _task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = None) -> list[dict[str, Any]]:
     if task not in TASKS:
         raise KeyError(f"unknown task '{task}'; valid tasks: {', '.join(sorted(TASKS))}")
     td = TASKS[task]
+    if td.user is not None:
+        rows = user_docs(td.user)
+        if ids_file is not None:
+            by_id = {r["id"]: r for r in rows}
+            keep = [s for s in Path(ids_file).read_text().split() if s]
+            missing = [i for i in keep if i not in by_id]
+            if missing:
+                raise DataIntegrityError(
+                    f"{ids_file}: {len(missing)} ids not in {td.user.data} (first: {missing[0]})"
+                )
+            rows = [by_id[i] for i in keep]
+        return rows
     rows = load_benchmark(td.data, data_dir)
     keep: list[str] | None = None
     if ids_file is not None:
@@ -149,9 +208,319 @@ def task_docs(task: str, data_dir: Path | None = None, ids_file: Path | None = N
                 f"{ids_file or td.ids}: {len(missing)} ids not in {td.data} (first: {missing[0]})"
             )
         rows = [by_id[i] for i in keep]
+    if td.prompt:  # a per-task prompt template (a name in the registry's prompts)
+        return [{**r, "prompt": PROMPTS[td.prompt].format(problem=r["problem"])} for r in rows]
     return [{**r, "prompt": prompt_for(td.data, r["problem"])} for r in rows]
 
 
 def data_hashes(data_dir: Path | None = None) -> dict[str, str]:
     """sha256 of every bundled data file (for provenance records)."""
     return {k: v["sha256"] for k, v in _manifest(_data_dir(data_dir).resolve()).items()}
+
+
+# --- few-shot prompts for base models (--num-fewshot N): lm-eval's exemplars and formats, bundled and hashed ----
+@dataclass(frozen=True)
+class FewshotSet:
+    """A few-shot exemplar set and the layout it is asked in."""
+
+    entry: str  # MANIFEST entry of the exemplar file
+    query: str  # how a problem is asked ("{problem}" is replaced)
+    question: str  # exemplar fields
+    target: str
+    stop: tuple[str, ...]  # where a base model's answer ends (the next exemplar's start)
+
+
+FEWSHOT_SETS: dict[str, FewshotSet] = {
+    # lm-eval minerva_math: "Problem:\n{problem}\n\nSolution:" + " " + solution, exemplars joined by a blank line
+    "minerva_math": FewshotSet(
+        "fewshot/minerva_math_4shot", "Problem:\n{problem}\n\nSolution:", "problem", "solution", ("Problem:",)
+    ),
+    # lm-eval gsm8k_cot: "Q: {question}\nA:" + " " + target
+    "gsm8k_cot": FewshotSet("fewshot/gsm8k_cot_8shot", "Q: {problem}\nA:", "question", "target", ("Q:",)),
+}
+
+
+def fewshot_set(task: str) -> str:
+    """The exemplar set a task's few-shot prompt uses (its registry ``fewshot``; else Minerva MATH)."""
+    return TASKS[task].fewshot or "minerva_math"
+
+
+def fewshot_rows(name: str) -> list[dict[str, Any]]:
+    """The exemplars of a set (sha256-verified bundled file)."""
+    return _jsonl_rows(read_bundled(FEWSHOT_SETS[name].entry), Path(FEWSHOT_SETS[name].entry))
+
+
+def fewshot_prompt(name: str, n: int, problem: str) -> str:
+    """The first ``n`` exemplars of set ``name`` then the problem, in lm-eval's layout (target delimiter " ",
+    exemplars separated by a blank line)."""
+    fs = FEWSHOT_SETS[name]
+    rows = fewshot_rows(name)
+    if n > len(rows):
+        raise SpecError(f"--num-fewshot {n}: the {name} exemplar set has {len(rows)}")
+    ctx = "".join(
+        fs.query.replace("{problem}", r[fs.question]) + " " + r[fs.target] + "\n\n" for r in rows[:n]
+    )
+    return ctx + fs.query.replace("{problem}", problem)
+
+
+def task_data_hashes(task: str, data_dir: Path | None = None) -> dict[str, str]:
+    """The data files a registered task reads, by name, with their sha256 (recorded in every run's spec)."""
+    td = TASKS[task]
+    if td.user is not None:
+        user_docs(td.user)  # refuses an unpinned task and data that drifted from its pin
+        return {td.data: td.user.sha256 or ""}
+    hashes = data_hashes(data_dir)
+    out = {td.data: hashes[td.data]}
+    if td.ids:
+        out[td.ids] = hashes[td.ids]
+    return out
+
+
+# --- your own benchmark: task folders (--include-path DIR) ------------------------------------------------
+# A task YAML there is an lm-eval task whose statbench keys sit under dataset_kwargs (lm-eval hands them to
+# custom_dataset, so plain `lm_eval --include_path DIR` runs the same file). docs/evaluation.md#your-own-benchmark
+
+USER_KEYS = (
+    "data",
+    "question",
+    "answer",
+    "family",
+    "prompt",
+    "id",
+    "skill",
+    "short",
+    "description",
+    "sha256",
+)
+FAMILIES = ("math", "amc", "aime")
+INCLUDE_ENV = "STATBENCH_INCLUDE_PATH"
+_INCLUDED: dict[str, str] = {}  # task name -> the YAML that registered it
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """A safe loader that reads lm-eval's ``!function`` (and any other tag) as a plain string."""
+
+
+_AnyTagLoader.add_multi_constructor("!", lambda loader, tag, node: f"{tag} {loader.construct_scalar(node)}")
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_AnyTagLoader)  # noqa: S506 - a SafeLoader
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise SpecError(
+            f"{path}: cannot read the task YAML ({type(e).__name__}: {str(e).splitlines()[0]})"
+        ) from None
+
+
+def is_user_task(cfg: Any) -> bool:
+    """Whether a parsed YAML is a statbench task-folder task (``task`` plus ``dataset_kwargs.data``)."""
+    return (
+        isinstance(cfg, dict)
+        and isinstance(cfg.get("dataset_kwargs"), dict)
+        and "data" in cfg["dataset_kwargs"]
+    )
+
+
+def read_user_task(path: Path) -> tuple[str, TaskDef]:
+    """The task a task-folder YAML defines; ``SpecError`` (one line naming the file) when it is malformed."""
+    path = Path(path).resolve()
+    cfg = _read_yaml(path)
+    if not is_user_task(cfg):
+        raise SpecError(
+            f"{path}: not a statbench task; it needs `task: NAME` and `dataset_kwargs:` with data, question, "
+            "answer and family (docs/evaluation.md#your-own-benchmark)"
+        )
+    name, kw = cfg.get("task"), cfg["dataset_kwargs"]
+    if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\,\n"):
+        raise SpecError(f"{path}: `task:` must be a name without /, \\ or commas, got {name!r}")
+    unknown = [k for k in kw if k not in USER_KEYS]
+    if unknown:
+        raise SpecError(
+            f"{path}: unknown dataset_kwargs key(s) {', '.join(map(str, unknown))}; valid: {', '.join(USER_KEYS)}"
+        )
+    for key in ("data", "question", "answer", "family"):
+        if not isinstance(kw.get(key), str) or not kw[key].strip():
+            raise SpecError(f"{path}: dataset_kwargs.{key} must be a non-empty string")
+    if kw["family"] not in FAMILIES:
+        raise SpecError(
+            f"{path}: dataset_kwargs.family must be one of {', '.join(FAMILIES)}, got {kw['family']!r}"
+        )
+    for key in ("prompt", "id", "skill", "short", "description", "sha256"):
+        if kw.get(key) is not None and not isinstance(kw[key], str):
+            raise SpecError(f"{path}: dataset_kwargs.{key} must be a string")
+    if kw.get("prompt") is not None and "{problem}" not in kw["prompt"]:
+        raise SpecError(f"{path}: dataset_kwargs.prompt must contain {{problem}} (where the question goes)")
+    user = UserTask(
+        yaml=str(path),
+        data=str((path.parent / kw["data"]).resolve()),
+        sha256=kw.get("sha256"),
+        question=kw["question"],
+        answer=kw["answer"],
+        prompt=kw.get("prompt"),
+        id=kw.get("id"),
+        skill=kw.get("skill"),
+    )
+    td = TaskDef(
+        data=f"user:{name}",
+        family=kw["family"],
+        description=kw.get("description") or f"task folder {path.parent}",
+        decontam=False,
+        short=kw.get("short") or name,
+        user=user,
+    )
+    return name, td
+
+
+def include_path(dirs: list[str | Path]) -> list[str]:
+    """Register every statbench task in the task folders ``dirs`` (their ``*.yaml``, recursively; other
+    lm-eval YAMLs are skipped). Returns the names. A name that clashes with another task is an error."""
+    names = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise SpecError(f"{d}: --include-path must be a folder of task YAMLs")
+        for path in sorted(d.rglob("*.yaml")):
+            cfg = _read_yaml(path)
+            if not is_user_task(cfg):
+                continue
+            name, td = read_user_task(path)
+            src = _INCLUDED.get(name)
+            if (name in TASKS and src is None) or (src is not None and src != td.user.yaml):
+                raise SpecError(
+                    f"{path}: task '{name}' is already defined by {src or 'the bundled registry'}; rename it"
+                )
+            TASKS[name] = td
+            _INCLUDED[name] = td.user.yaml
+            names.append(name)
+    return names
+
+
+def data_sha256(path: Path) -> str:
+    """sha256 of a data file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _jsonl_rows(text: str, where: Path) -> list[Any]:
+    """JSON values of a JSONL text, one per non-blank line (lines split on \n only)."""
+    rows = []
+    for i, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise DataIntegrityError(f"{where} line {i}: not JSON ({e.msg})") from None
+    return rows
+
+
+@lru_cache(maxsize=32)
+def _user_rows(
+    data: str, want: str, yaml_path: str, mtime_ns: int
+) -> tuple[Any, ...]:  # mtime keys the cache
+    raw = Path(data).read_bytes()
+    got = hashlib.sha256(raw).hexdigest()
+    if got != want:
+        raise DataIntegrityError(
+            f"{data}: sha256 {got[:16]}… does not match the {want[:16]}… pinned in {yaml_path}; the data changed: "
+            f"restore it, or pin the new data with `statbench tasks add {yaml_path}` (a new benchmark version)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataIntegrityError(f"{data}: not UTF-8 ({e.reason} at byte {e.start})") from None
+    return tuple(_jsonl_rows(text, Path(data)))
+
+
+def user_docs(user: UserTask) -> list[dict[str, Any]]:
+    """The documents of a task-folder task (sha256-verified against its pin): id, problem, answer, prompt, skills."""
+    data = Path(user.data)
+    if not user.sha256:
+        raise DataIntegrityError(
+            f"{user.yaml}: the data's sha256 is not pinned; run `statbench tasks add {user.yaml}` once"
+        )
+    if not data.is_file():
+        raise DataIntegrityError(f"{data}: missing (named by {user.yaml})")
+    rows = _user_rows(str(data), user.sha256, user.yaml, data.stat().st_mtime_ns)
+    docs, seen = [], set()
+    for i, row in enumerate(rows):
+        where = f"{data} record {i + 1}"
+        if not isinstance(row, dict) or user.question not in row or user.answer not in row:
+            raise DataIntegrityError(
+                f"{where}: needs the fields '{user.question}' and '{user.answer}' ({user.yaml})"
+            )
+        pid = str(row[user.id]) if user.id else str(i)
+        if user.id and user.id not in row:
+            raise DataIntegrityError(f"{where}: no id field '{user.id}'")
+        if pid in seen:
+            raise DataIntegrityError(f"{where}: duplicate id {pid!r}")
+        seen.add(pid)
+        answer = row[user.answer]
+        problem = str(row[user.question])
+        doc: dict[str, Any] = {
+            "id": pid,
+            "problem": problem,
+            "answer": answer if isinstance(answer, str) else json.dumps(answer),
+            "prompt": user.prompt.replace("{problem}", problem)
+            if user.prompt
+            else PROMPT.format(problem=problem),
+        }
+        if user.skill:
+            sk = row.get(user.skill)
+            doc["skills"] = (
+                [str(x) for x in sk] if isinstance(sk, list) else ([] if sk is None else [str(sk)])
+            )
+        docs.append(doc)
+    return docs
+
+
+def pin_user_task(path: Path) -> tuple[str, str, str | None]:
+    """``statbench tasks add``: check a task-folder YAML, pin its data's sha256 and complete the lm-eval keys
+    that let plain ``lm_eval --include_path`` run it. Returns (name, new sha256, the previous pin)."""
+    from harness.core.protocols import render
+
+    path = Path(path).resolve()
+    name, td = read_user_task(path)
+    user = td.user
+    assert user is not None
+    if not Path(user.data).is_file():
+        raise SpecError(f"{user.data}: missing (named by {path} as dataset_kwargs.data)")
+    sha = data_sha256(Path(user.data))
+    old = user.sha256
+    user_docs(UserTask(**{**user.__dict__, "sha256": sha}))  # every record readable before pinning
+    cfg = _read_yaml(path)
+    kw = {**cfg["dataset_kwargs"], "sha256": sha}
+    over = render("stat-paper", td.family)
+    # lm-eval calls custom_dataset(**metadata, **dataset_kwargs): no key may be in both (family is in the latter)
+    over["metadata"] = {"version": float(PROMPT_VERSION), **over["metadata"]}
+    over["metadata"].pop("family")
+    head = {"task": name, "dataset_kwargs": kw}
+    text = (
+        yaml.safe_dump(head, sort_keys=False, width=110, allow_unicode=True)
+        + "# Below: written by `statbench tasks add` so that plain `lm_eval --include_path` runs this task too;\n"
+        + "# statbench itself reads only the keys above (and renders generation from --protocol).\n"
+        + "custom_dataset: !function harness.evaluation.task_hooks.load_user\n"
+        + "test_split: test\noutput_type: generate_until\nnum_fewshot: 0\n"
+        + "doc_to_text: !function harness.evaluation.task_hooks.doc_to_text\n"
+        + "doc_to_target: !function harness.evaluation.task_hooks.doc_to_target\n"
+        + "process_results: !function harness.evaluation.task_hooks.process_results\n"
+        + yaml.safe_dump({"metric_list": _template_metrics()}, sort_keys=False, width=110)
+        + yaml.safe_dump(over, sort_keys=False, width=110)
+    )
+    from harness.core.fileio import atomic_write_text
+
+    atomic_write_text(path, text)
+    return name, sha, old
+
+
+def _template_metrics() -> list[Any]:
+    """The metric_list of the bundled template (tasks/_default_template_yaml)."""
+    return [
+        {"metric": m, "aggregation": "mean", "higher_is_better": m != "no_answer"}
+        for m in ("avg_at_k", "pass_at_k", "maj_at_k", "no_answer")
+    ]
+
+
+def register_env() -> list[str]:
+    """Register the task folders named by ``$STATBENCH_INCLUDE_PATH`` (``os.pathsep``-separated); the CLI
+    calls this before every command, so boards, the gate and rescore see those tasks too."""
+    return include_path([d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()])

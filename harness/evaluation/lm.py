@@ -28,14 +28,14 @@ from dataclasses import dataclass
 import lm_eval.models  # noqa: F401  - fill lm-eval's model registry first (its registry is filled lazily, only when empty)
 from lm_eval.api.model import LM
 
-from harness.core.errors import SpecError
+from harness.core.errors import RunFailure, SpecError
 from harness.core.hashing import seed_of
 from harness.evaluation.backends import Backend, GenParams, Request
 from harness.evaluation.cache import Generation, GenerationCache, generation_key
 from harness.evaluation.progress import GenStats, ProgressFactory
 
 
-class GenerationFailed(RuntimeError):
+class GenerationFailed(RunFailure):
     """Some requests failed after retries; everything else was generated and committed."""
 
     def __init__(self, failures: dict[str, list[str]], total: int) -> None:
@@ -130,12 +130,18 @@ class StatbenchLM(LM):
         progress: ProgressFactory | None = None,
         commit_every: int = 64,
         commit_seconds: float = 1.0,
+        chat_template_kwargs: dict | None = None,
+        custom_template: str | None = None,
     ) -> None:
         super().__init__()
         self.backend, self.cache, self.fp = backend, cache, fingerprint
         self.seed, self.batch_size, self.model_name = seed, batch_size, model_name
         self.producer = backend.identity()
         self._template = chat_template
+        self._template_kwargs = dict(
+            chat_template_kwargs or {}
+        )  # e.g. enable_thinking (recorded in the spec)
+        self._custom_template = custom_template  # --chat-template @FILE instead of the tokenizer's
         self._progress = progress
         self.commit_every, self.commit_seconds = commit_every, commit_seconds
         self.records: dict[tuple[str, int, int], tuple[str, Generation]] = {}
@@ -154,7 +160,11 @@ class StatbenchLM(LM):
     def apply_chat_template(
         self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
     ) -> str:
-        return self.backend.apply_chat_template(chat_history)
+        if not self._template_kwargs and self._custom_template is None:
+            return self.backend.apply_chat_template(chat_history)
+        return self.backend.apply_chat_template(
+            chat_history, chat_template=self._custom_template, **self._template_kwargs
+        )
 
     def loglikelihood(self, requests, disable_tqdm: bool = False):
         raise NotImplementedError("statbench evaluates generative tasks only")

@@ -2,11 +2,13 @@
 
 ``StatbenchLM`` calls ``progress(totals)`` once with the number of requests per task (cache hits
 included) and then ``advance(task, n, stats)`` as requests finish; ``stats`` is a ``GenStats``. The CLI
-renders it as bars on a terminal and as periodic ``format_line`` log lines otherwise.
+renders it as bars on a terminal and as periodic ``format_line`` log lines otherwise (``log_lines``: every
+10 % and at least every 30 s, ``STATBENCH_PROGRESS_EVERY`` seconds).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,19 +68,74 @@ def format_line(stats: GenStats) -> str:
     return line + (f", {stats.failed} failed" if stats.failed else "")
 
 
-def log_lines(log: Callable[[str], None], every_s: float = 10.0) -> ProgressFactory:
-    """A progress factory that writes ``format_line`` through ``log`` at most every ``every_s`` seconds
-    (and once at the end): for stderr that is not a terminal (CI, batch jobs)."""
+EVERY_ENV = "STATBENCH_PROGRESS_EVERY"  # seconds between plain progress lines (default 30; tests use 0)
 
-    def factory(totals: dict[str, int]) -> Advance:
-        last = [0.0]
 
-        def advance(task: str, n: int, stats: GenStats) -> None:
+def every_s_default() -> float:
+    """Seconds between plain progress lines: ``$STATBENCH_PROGRESS_EVERY`` (0: a line per update), else 30."""
+    import os
+
+    try:
+        return max(0.0, float(os.environ.get(EVERY_ENV, "30")))
+    except ValueError:
+        return 30.0
+
+
+class PlainProgress:
+    """Progress as plain log lines, for stderr that is not a terminal (CI, batch jobs): a ``format_line``
+    when another ``every_pct`` percent of the requests are settled, at least every ``every_s`` seconds
+    (``$STATBENCH_PROGRESS_EVERY``, default 30) while work goes on, even when no request finishes in that
+    time (a heartbeat thread, while the ``with`` block runs), and once at the end. A long eval is never
+    silent, and the log stays short.
+
+    ``factory`` is the ``ProgressFactory`` to hand to ``StatbenchLM``/``run_eval``.
+    """
+
+    def __init__(self, log: Callable[[str], None], every_s: float | None = None, every_pct: float = 10.0):
+        self.log, self.every_pct = log, every_pct
+        self.every_s = every_s_default() if every_s is None else every_s
+        self.stats: GenStats | None = None
+        self.last_t, self.last_step = time.monotonic(), -1.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def factory(self, totals: dict[str, int]) -> Advance:
+        return self.advance
+
+    def advance(self, task: str, n: int, stats: GenStats) -> None:
+        with self._lock:
+            self.stats = stats
+            pct = 100.0 * stats.finished / stats.total if stats.total else 100.0
+            step = pct // self.every_pct if self.every_pct > 0 else -1.0
             now = time.monotonic()
-            if now - last[0] >= every_s or stats.finished >= stats.total:
-                last[0] = now
-                log(format_line(stats))
+            if stats.finished >= stats.total or now - self.last_t >= self.every_s or step > self.last_step:
+                self.last_t, self.last_step = now, step
+                self.log(format_line(stats))
 
-        return advance
+    def _beat(self) -> None:
+        while not self._stop.wait(max(0.05, min(self.every_s, 1.0))):
+            with self._lock:
+                st = self.stats
+                if st is None or st.finished >= st.total or time.monotonic() - self.last_t < self.every_s:
+                    continue
+                self.last_t = time.monotonic()
+                self.log(format_line(st))
 
-    return factory
+    def __enter__(self) -> PlainProgress:
+        if self.every_s > 0:
+            self._thread = threading.Thread(target=self._beat, name="statbench-progress", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def log_lines(
+    log: Callable[[str], None], every_s: float | None = None, every_pct: float = 10.0
+) -> ProgressFactory:
+    """A progress factory writing ``PlainProgress`` lines (without the heartbeat thread)."""
+    return PlainProgress(log, every_s, every_pct).factory

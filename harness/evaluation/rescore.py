@@ -19,6 +19,7 @@ from harness.records.provenance import collect, core_versions
 from harness.records.scores import task_result
 from harness.records.store import RunIndex, iter_samples, new_run_id, read_run, write_run
 from harness.scoring import Checker, reference_text
+from harness.scoring.reasoning import DEFAULT_THINK, grade_responses, opens_reasoning
 
 _LM_EVAL_NAME = re.compile(r"samples_(.+?)_\d{4}-\d{2}-\d{2}T[\d\-:.]+\.jsonl$")
 _OLD_METRICS = ("avg_at_k", "exact_match", "math_verify", "acc")
@@ -106,7 +107,15 @@ def rescore(source: str, runs_dir: Path, workers: int | None = None) -> RescoreO
     results, samples, changes = {}, {}, []
     try:
         for task, rows in tasks.items():
-            verdicts = checker.grade_many([(r.response, r.reference) for r in rows])
+            eval_spec = src_spec.eval_spec if src_spec else None
+            think = (eval_spec.think if eval_spec else None) or DEFAULT_THINK
+            verdicts = grade_responses(  # the answer after the reasoning trace, as eval grades it
+                checker,
+                [(r.response, r.reference) for r in rows],
+                think,
+                [isinstance(r.prompt, str) and opens_reasoning(r.prompt, think) for r in rows],
+                [r.reasoning for r in rows],
+            )
             new_rows = []
             for r, v in zip(rows, verdicts, strict=True):
                 prev = r.correct

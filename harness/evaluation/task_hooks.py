@@ -8,15 +8,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.core.tasks import task_docs
-from harness.scoring import default_checker, reference_text, sample_metrics
+from harness.core.tasks import read_user_task, task_docs, user_docs
+from harness.scoring import DEFAULT_THINK, default_checker, grade_responses, reference_text, sample_metrics
 
 
-def load(task: str, ids_file: str | None = None, **_: Any):
-    """``custom_dataset`` for lm-eval: the task's documents as a one-split DatasetDict."""
+def load(
+    task: str,
+    ids_file: str | None = None,
+    num_fewshot: int | None = None,
+    think: list[str] | None = None,
+    think_opened: bool = False,
+    **_: Any,
+):
+    """``custom_dataset`` for lm-eval: the task's documents as a one-split DatasetDict. ``think``/``think_opened``
+    (set only when not the default): the think delimiters, and whether the chat template opens the trace;
+    each document carries them to ``process_results``."""
     import datasets
 
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(task_docs(task, ids_file=ids_file))})
+    docs = task_docs(task, ids_file=ids_file, num_fewshot=num_fewshot)
+    if think is not None or think_opened:
+        docs = [{**d, "think": [*(think or DEFAULT_THINK), "opened" if think_opened else ""]} for d in docs]
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+
+
+def load_user(config_source: str | None = None, **_: Any):
+    """``custom_dataset`` of a task-folder task under plain ``lm_eval --include_path DIR``: lm-eval passes the
+    task YAML's path as ``config_source``; the data is read (sha256-verified) exactly as statbench reads it."""
+    import datasets
+
+    if not config_source:
+        raise ValueError("load_user: lm-eval did not pass config_source (the task YAML's path)")
+    _, td = read_user_task(config_source)
+    assert td.user is not None
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(user_docs(td.user))})
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:
@@ -34,5 +58,11 @@ def process_results(doc: dict[str, Any], results: list[Any]) -> dict[str, float]
     resps = results[0]
     if isinstance(resps, str):
         resps = [resps]
-    verdicts = default_checker().grade_many([(r, doc["answer"]) for r in resps])
+    think = doc.get("think")
+    verdicts = grade_responses(
+        default_checker(),
+        [(r, doc["answer"]) for r in resps],
+        (think[0], think[1]) if think else DEFAULT_THINK,
+        bool(think and think[2]),
+    )  # graded on the answer after the reasoning trace (harness.scoring.reasoning)
     return sample_metrics(verdicts)

@@ -138,8 +138,52 @@ def pin_base(tag: str | None = None) -> str:
     return f"{ref}@{digest}"
 
 
-def doctor() -> list[tuple[str, bool, str]]:
-    """Self-check: versions, CUDA, the checker on three pairs (one must time out), the installed pins."""
+def cuda_check(require: bool | None = None) -> tuple[str, bool, str]:
+    """CUDA really usable: ``torch.cuda.is_available()``, a device count above zero and a small kernel run on
+    every device. Required (a failure without it) with ``require=True``, or by default when torch is a CUDA
+    build or this is the GPU image; on a CPU-only torch build it is reported, not required."""
+    import os
+
+    try:
+        import torch
+    except ImportError:
+        return ("cuda", not require, "torch is not importable")
+    build = torch.version.cuda  # None on a CPU-only wheel
+    in_image = bool(os.environ.get("STATBENCH_IMAGE_DIGEST") or os.environ.get("STATBENCH_LOCK_SHA256"))
+    if require is None:
+        require = build is not None or in_image
+    why = (
+        "--require-cuda"
+        if require and not (build or in_image)
+        else "a CUDA build of torch"
+        if build
+        else "the GPU image"
+    )
+    kind = f"CUDA {build} build" if build else "CPU-only build"
+    try:
+        available = bool(torch.cuda.is_available())
+        count = int(torch.cuda.device_count()) if available else 0
+    except Exception as e:  # noqa: BLE001 - a broken driver is a failed check, not a crash
+        available, count, kind = False, 0, f"{kind}; CUDA query failed: {type(e).__name__}: {e}"
+    if not available or count == 0:
+        detail = f"not available (torch {torch.__version__}, {kind}, {count} device(s))"
+        if require:
+            return ("cuda", False, f"{detail}; required by {why}")
+        return ("cuda", True, f"{detail}; not required on this machine (--require-cuda makes it a failure)")
+    names = []
+    for i in range(count):
+        try:
+            x = torch.arange(4, device=f"cuda:{i}", dtype=torch.float32)
+            if float((x * 2).sum().item()) != 12.0:
+                return ("cuda", False, f"cuda:{i}: a test kernel gave a wrong result")
+            names.append(torch.cuda.get_device_name(i))
+        except Exception as e:  # noqa: BLE001
+            return ("cuda", False, f"cuda:{i}: a test kernel failed ({type(e).__name__}: {e})")
+    return ("cuda", True, f"{count} device(s): {', '.join(names)}; torch {torch.__version__}, {kind}")
+
+
+def doctor(require_cuda: bool | None = None) -> list[tuple[str, bool, str]]:
+    """Self-check: versions, CUDA (``cuda_check``), the checker on three pairs (one must time out), the pins."""
     import os
     import sys
 
@@ -152,20 +196,7 @@ def doctor() -> list[tuple[str, bool, str]]:
     for pkg in ("torch", "transformers", "trl", "lm-eval", "math-verify", "vllm", "ray"):
         v = package_version(pkg)
         checks.append((pkg, v is not None or pkg in ("vllm", "ray"), v or "not installed"))
-    try:
-        import torch
-
-        cuda = torch.cuda.is_available()
-        names = (
-            ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
-            if cuda
-            else "none"
-        )
-        checks.append(
-            ("cuda", True, f"available={cuda} torch.version.cuda={torch.version.cuda} devices={names}")
-        )
-    except ImportError:
-        checks.append(("cuda", False, "torch is not importable"))
+    checks.append(cuda_check(require_cuda))
     from harness.scoring import Checker, checker_version
 
     c = Checker(workers=1, timeout=3.0)

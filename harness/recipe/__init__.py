@@ -37,7 +37,6 @@ from harness.recipe.stages import (
 )
 
 GPU_KINDS = {"generate", "select-lr", "sft", "grpo", "eval"}
-KNOWN_PARAMS = {"llama-3.2-1b": 1.24e9, "llama-3.2-3b": 3.21e9, "qwen2.5-3b": 3.09e9, "qwen2.5-1.5b": 1.54e9}
 
 
 # ------------------------------------------------------------------------------------------ the plan
@@ -60,6 +59,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
         "fingerprint": fp,
         "backend": spec.student.backend,
         "chat_template": spec.student.chat_template,
+        "chat_template_date": spec.student.chat_template_date,  # the date a dated template writes
     }
     data = spec.data.model_dump()
     stages: list[Stage] = []
@@ -103,7 +103,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
         Stage(
             "difficulty",
             "difficulty",
-            {"spec": spec.difficulty.model_dump()},
+            {"spec": spec.difficulty.model_dump(), "chat_template_date": spec.student.chat_template_date},
             ["student/val", "student/test"],
             difficulty_stage(spec),
             estimate={"prm_scored": (n_val + n_test) if spec.difficulty.method == "prm" else 0},
@@ -143,6 +143,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                     cfg,
                     deps,
                     dataset_stage(spec, method),
+                    version=2,  # 2: budget check, decontaminated replay
                     estimate={"pairs": n_pairs},
                 )
             )
@@ -204,6 +205,7 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                         },
                         deps,
                         grpo_stage(spec, method, seed),
+                        version=2,  # 2: decontaminated question pool, micro-batched steps
                     )
                 )
                 add(
@@ -232,13 +234,16 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
     return Pipeline(stages, workdir)
 
 
-def estimate(spec: ExperimentSpec, pipe: Pipeline) -> dict[str, Any]:
-    """Rough compute for --dry-run: generations, teacher calls, training steps and GPU-hours on one H100."""
+def estimate(spec: ExperimentSpec, pipe: Pipeline, stages: set[str] | None = None) -> dict[str, Any]:
+    """Rough compute for --dry-run over ``stages`` (default: all): generations, teacher calls, training steps
+    and GPU-hours on one H100."""
     from harness.adapters import grpo, sft
     from harness.core.protocols import get_protocol
+    from harness.recipe.budget import clean_pool_size
 
-    gen = sum(s.estimate.get("generations", 0) for s in pipe.order)
-    evals = [s for s in pipe.order if s.kind == "eval"]
+    order = [s for s in pipe.order if stages is None or s.name in stages]
+    gen = sum(s.estimate.get("generations", 0) for s in order)
+    evals = [s for s in order if s.kind == "eval"]
     protocol = get_protocol(spec.eval.protocol)
     task_n = sum(
         min(spec.eval.limit or 10**9, len(task_docs(t))) * protocol.sampling(TASKS[t].family).k
@@ -246,15 +251,13 @@ def estimate(spec: ExperimentSpec, pipe: Pipeline) -> dict[str, Any]:
     )
     gen += len(evals) * task_n
     sft_steps = sum(
-        sft.steps_estimate(s.estimate.get("sft_examples", 0), spec.sft())
-        for s in pipe.order
-        if s.kind == "sft"
+        sft.steps_estimate(s.estimate.get("sft_examples", 0), spec.sft()) for s in order if s.kind == "sft"
     )
-    grpo_stages = [s for s in pipe.order if s.kind == "grpo"]
-    n_q = spec.grpo().question_limit or len(pool_rows(spec))
+    grpo_stages = [s for s in order if s.kind == "grpo"]
+    n_q = spec.grpo().question_limit or clean_pool_size(spec)
     grpo_steps = sum(grpo.steps_estimate(n_q, spec.grpo()) for _ in grpo_stages)
-    teacher = sum(s.estimate.get("teacher_calls", 0) for s in pipe.order)
-    teacher += sum(s.estimate.get("pairs", 0) for s in pipe.order if s.kind == "dataset") * (
+    teacher = sum(s.estimate.get("teacher_calls", 0) for s in order)
+    teacher += sum(s.estimate.get("pairs", 0) for s in order if s.kind == "dataset") * (
         1 if spec.teacher.kind == "openai" else 0
     )
     params = _params(spec)
@@ -272,18 +275,10 @@ def estimate(spec: ExperimentSpec, pipe: Pipeline) -> dict[str, Any]:
 
 
 def _params(spec: ExperimentSpec) -> float:
-    p = student_path(spec, build=False)
-    if p:
-        cfg = json.loads((p / "config.json").read_text())
-        h, n, v, i = (
-            cfg.get("hidden_size", 0),
-            cfg.get("num_hidden_layers", 0),
-            cfg.get("vocab_size", 0),
-            cfg.get("intermediate_size", 0),
-        )
-        return float(n * (4 * h * h + 3 * h * i) + v * h)
-    name = spec.student.model.lower()
-    return next((v for k, v in KNOWN_PARAMS.items() if k in name), 3e9)
+    from harness.recipe.dryrun import model_shape
+
+    shape = model_shape(spec)
+    return shape.params if shape else 3e9
 
 
 def check_ready(spec: ExperimentSpec) -> None:
@@ -305,6 +300,11 @@ def check_ready(spec: ExperimentSpec) -> None:
             + ", ".join(m for m in spec.methods if method_uses_teacher(m, spec.select))
             + ")"
         )
+    from harness.recipe import dryrun
+
+    bad = dryrun.problems(spec, dryrun.reaches(spec), dryrun.training(spec, None))  # budgets, batch plans
+    if bad:
+        raise SpecError(bad[0])
     if student_path(spec) is None:
         raise SpecError(
             f"student.model: {spec.student.model} has no config.json (download the checkpoint first)"

@@ -40,6 +40,9 @@ class StudentSpec(_Strict):
     backend: Literal["hf", "vllm"] = "hf"
     backend_args: dict[str, Any] = {}
     chat_template: Literal["auto", "on", "off"] = "auto"
+    # the date a chat template that writes "today" (Llama 3.x: strftime_now -> date_string) sees, in its
+    # own format; the same in SFT, GRPO, evaluation and the generation cache (null: the machine's clock)
+    chat_template_date: str | None = "26 Jul 2024"
     batch_size: int = Field(default=8, ge=1)
 
 
@@ -128,9 +131,18 @@ class EmbedSpec(_Strict):
 
     model: str = "hashing"  # "hashing" (local, no model) or a checkpoint path, e.g. gte-Qwen2-7B-instruct
     top_k: int = 5
-    syn_new_questions: int = (
-        5  # Embed-Syn: new questions per difficult question, one per 3-subset of the top-k
+    syn_new_questions: int = Field(
+        default=5, ge=1
+    )  # Embed-Syn: new questions per difficult question, one per 3-subset of the top-k (at most C(top_k, 3))
+    top_k_max: int | None = Field(
+        default=None, ge=1
+    )  # Embed-Sel: widen k (up to this) until the neighbours fill the budget (a deviation; paper: top_k)
+    pooling: Literal["last", "mean"] = "last"  # checkpoint embeddings: last-token (gte-Qwen2) or mean pooling
+    query_instruction: str | None = (
+        "Given a math problem, retrieve math problems that test the same skills"  # prefixed to queries as "Instruct: ...\nQuery: " (gte-Qwen2's model card); the corpus gets none
     )
+    trust_remote_code: bool = False  # run the checkpoint's own modeling code (gte-Qwen2-7B-instruct ships it)
+    max_length: int = Field(default=512, ge=8)
 
 
 class SFTSpec(_Strict):
@@ -142,12 +154,15 @@ class SFTSpec(_Strict):
     lora_dropout: float = 0.05
     target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     optim: str = "paged_adamw_8bit"  # on CPU: adamw_torch
+    gradient_checkpointing: bool = True
     epochs: float = 3
     max_steps: int | None = None
     lr_scheduler: str = "cosine"
     warmup_ratio: float = 0.03
-    per_device_batch_size: int = 2
-    grad_accum: int = 4
+    per_device_batch_size: int = Field(default=2, ge=1)  # micro-batch per process
+    grad_accum: int = Field(
+        default=4, ge=1
+    )  # on one process; with k processes: effective batch / (micro x k)
     max_grad_norm: float = 0.3
     weight_decay: float = 0.1
     learning_rates: list[float] = [2e-4]  # paper sweeps {5e-4, 2e-4, 1e-4, 8e-5, 2e-5}; picked on val
@@ -165,13 +180,33 @@ class GRPOSpec(_Strict):
     questions_per_step: int = 256
     num_generations: int = 4
     mini_batch_questions: int = 64  # questions per optimizer step (x num_generations sequences)
+    micro_batch: int | None = Field(
+        default=None, ge=1
+    )  # sequences per forward/backward per process (None: the largest divisor of the step's share <= 4)
+    gradient_checkpointing: bool = True
+    # TRL's loss settings, recorded in the stage summary (TRL 1.16 defaults; verl's GRPO defaults agree:
+    # token-level normalisation over the accumulated batch, group-std reward scaling, clip 0.2)
+    loss_type: Literal["dapo", "grpo", "dr_grpo", "bnpo"] = "dapo"
+    scale_rewards: Literal["group", "batch", "none"] = "group"
+    epsilon: float = 0.2
+    max_prompt_tokens: int = 512  # prompt allowance in the memory estimate (MATH prompts are shorter)
+    vllm_gpu_memory_utilization: float = Field(default=0.3, gt=0, lt=1)  # colocated vLLM's share of the GPU
     max_completion_length: int = 2048
     epochs: float = 6
     max_steps: int | None = None
     temperature: float = 1.0
-    question_limit: int | None = None  # a seeded sample (data_seed) of N pool questions
+    question_limit: int | None = (
+        None  # a seeded sample (data_seed) of N questions of the (decontaminated) pool
+    )
     use_vllm: Literal["auto", "on", "off"] = "auto"
     save_steps: int = 50
+
+
+class HardwareSpec(_Strict):
+    """``hardware:``: the GPU each training stage gets, for the dry run's batch plan and memory check."""
+
+    gpu_memory_gb: float = Field(default=80, gt=0)  # H100 80GB
+    gpus: int = Field(default=1, ge=1)  # data-parallel processes per SFT/GRPO stage
 
 
 class HParams(_Strict):
@@ -211,9 +246,24 @@ class ExperimentSpec(_Strict):
     post_training: list[Literal["none", "grpo"]] = ["none", "grpo"]
     grpo_methods: list[str] | None = None  # which methods get a GRPO arm (default: all)
     budget: int = 9500
+    budget_policy: Literal["error", "allow-short"] = "error"  # a dataset below the budget stops the run
+    hardware: HardwareSpec = HardwareSpec()
     data_seed: int = 0  # datasets are built once with this seed; `seeds` vary SFT/GRPO (the paper is silent)
     hparams: HParams = HParams()
     eval: ExperimentEval = ExperimentEval()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        # the name becomes a folder (experiments/<name>): one plain path component, nothing that escapes it
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,99}", v) or v.endswith("."):
+            raise ValueError(
+                f"{v!r} is not a usable experiment name: use 1-100 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit (it names the folder experiments/<name>)"
+            )
+        return v
 
     @field_validator("methods", "grpo_methods")
     @classmethod
@@ -295,14 +345,18 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path in seen:
         raise SpecError(f"{path}: extends cycle")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as e:
         raise SpecError(f"{path}: cannot read ({e.strerror})") from e
-    except yaml.YAMLError as e:
-        raise SpecError(f"{path}: invalid YAML ({e})") from e
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not UTF-8 text (byte {e.start})") from e
+    except (yaml.YAMLError, ValueError, RecursionError) as e:
+        raise SpecError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from e
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: expected a mapping at the top level")
     parent = raw.pop("extends", None)
+    if parent is not None and not isinstance(parent, str):
+        raise SpecError(f"{path}: extends: expected the path of another experiment file")
     if parent:
         raw = _deep_merge(_load_raw(path.parent / parent, (*seen, path)), raw)
     return raw

@@ -66,8 +66,13 @@ def _math_augment(inp: BuildInputs, teacher: Any):
 
 def _embed_sel(inp: BuildInputs, teacher: Any):
     from harness.adapters import select
+    from harness.recipe.budget import target
 
-    qs, rep = select.embed_sel(inp.pool, inp.difficult, inp.spec.embed)
+    answers = inp.spec.select.answers_per_question if inp.spec.select.rewrites else 1
+    need = target(inp.spec, "embed-sel")
+    qs, rep = select.embed_sel(
+        inp.pool, inp.difficult, inp.spec.embed, None if need is None else -(-need // answers)
+    )
     return select.with_answers(qs, teacher, inp.spec.select), rep
 
 

@@ -43,6 +43,21 @@ def pool_rows(spec: ExperimentSpec) -> list[dict[str, Any]]:
     return rows
 
 
+def _decontaminate(spec: ExperimentSpec, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict]:
+    """``rows`` without those that hit a test set (``data.decontaminate``), and the report: every training
+    input (each arm's pairs, the replay rows, the GRPO question pool) goes through here."""
+    from harness.recipe.decontam import decontaminate
+
+    if not spec.data.decontaminate:
+        return rows, {"skipped": True, "rows_dropped": 0}
+    return decontaminate(rows, spec.data.decontam_ngram)
+
+
+def grpo_pool(spec: ExperimentSpec) -> tuple[list[dict[str, Any]], dict]:
+    """The GRPO question pool: the training pool, decontaminated like every SFT set."""
+    return _decontaminate(spec, pool_rows(spec))
+
+
 def sample_questions(rows: list[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
     """GRPO's questions: all ``rows``, or a seeded sample of ``limit`` of them; not the first rows, which
     are grouped by type in a generated pool."""
@@ -104,7 +119,12 @@ def _eval(
     subsets: dict | None = None,
 ):
     from harness.evaluation.runner import run_eval, spec_from_cli
+    from harness.evaluation.spec import chat_template_kwargs
 
+    backend_args = dict(spec.student.backend_args)
+    pinned = chat_template_kwargs(Path(model), spec.student.chat_template_date)
+    if pinned:  # the date a chat template writes, the same in SFT, GRPO and every evaluation
+        backend_args["chat_template_kwargs"] = {**pinned, **backend_args.get("chat_template_kwargs", {})}
     es = spec_from_cli(
         str(model),
         spec.student.backend,
@@ -115,7 +135,7 @@ def _eval(
         batch_size=spec.student.batch_size,
         max_gen_toks=max_gen_toks,
         chat_template=spec.student.chat_template,
-        backend_args=dict(spec.student.backend_args),
+        backend_args=backend_args,
         labels=labels,
         subsets=subsets or {},
     )
@@ -192,7 +212,11 @@ def difficulty_stage(spec: ExperimentSpec):
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters.difficulty import PRMScorer, agreement_with_checker, classify
 
-        prm = PRMScorer(spec.difficulty.prm_model) if spec.difficulty.method == "prm" else None
+        prm = (
+            PRMScorer(spec.difficulty.prm_model, date=spec.student.chat_template_date)
+            if spec.difficulty.method == "prm"
+            else None
+        )
         report: dict[str, Any] = {"method": spec.difficulty.method}
         for split, task in (("val", spec.data.val_task), ("test", spec.data.test_task)):
             docs = {str(d["id"]): d for d in task_docs(task)}
@@ -242,7 +266,7 @@ def dataset_stage(spec: ExperimentSpec, method: str):
 
     def run(ctx: Ctx) -> dict[str, Any]:
         from harness.adapters import select
-        from harness.recipe.decontam import decontaminate
+        from harness.recipe import budget
 
         pool = {r["id"]: r for r in pool_rows(spec)}
         seed = spec.data_seed
@@ -267,18 +291,23 @@ def dataset_stage(spec: ExperimentSpec, method: str):
             (rows, report), usage = _with_usage(ctx, spec, build)
         else:
             (rows, report), usage = build(None), {}
-        if spec.data.decontaminate:
-            kept, contamination = decontaminate(rows, spec.data.decontam_ngram)
-        else:
-            kept, contamination = rows, {"skipped": True, "rows_dropped": 0}
-        n_replay = round(spec.budget * spec.data.replay_fraction) if spec.data.replay_pool else 0
+        kept, contamination = _decontaminate(spec, rows)
+        n_replay = budget.replay_pairs(spec)
         final = (
             kept if not METHODS[method].subsample else select.subsample(kept, spec.budget - n_replay, seed)
         )
-        if n_replay:  # the same replay rows in every arm
-            replay = [
-                {**select.original(q), "source": "replay"} for q in load_benchmark(spec.data.replay_pool)
-            ]
+        within_budget = budget.check(spec, method, len(final))  # a shortfall stops here unless allowed
+        if within_budget["budget"] is not None:
+            short = within_budget["budget_shortfall"]
+            ctx.log(
+                f"dataset/{method}: {len(final):,} pairs for a budget of {within_budget['budget']:,}"
+                + (f" ({short:,} short, allowed by budget_policy)" if short else "")
+            )
+        if n_replay:  # the same replay rows in every arm, decontaminated like the rest
+            replay, _ = _decontaminate(
+                spec,
+                [{**select.original(q), "source": "replay"} for q in load_benchmark(spec.data.replay_pool)],
+            )
             final = final + select.subsample(replay, n_replay, seed)
         if not final:
             raise SpecError(
@@ -291,13 +320,14 @@ def dataset_stage(spec: ExperimentSpec, method: str):
         for r in final:
             sources[r["source"]] = sources.get(r["source"], 0) + 1
         return {
+            **report,  # the method's own counts first: the stage's fields below win a name clash
             "method": method,
             "built": len(rows),
             "contaminated": contamination["rows_dropped"],
             "pairs": len(final),
+            **within_budget,
             "questions": len({r["question_id"] for r in final}),
             "sources": sources,
-            **report,
             "teacher": usage,
         }
 
@@ -321,10 +351,10 @@ def sft_stage(spec: ExperimentSpec, method: str, lr: float, seed: int):
             seed,
             log=ctx.log,
             data=spec.data.pool,
+            chat_template_date=spec.student.chat_template_date,
         )
-        return {
-            k: meta[k] for k in ("method", "learning_rate", "steps", "train_loss", "examples", "resumed_from")
-        }
+        keys = ("method", "learning_rate", "steps", "train_loss", "examples", "resumed_from", "batch_plan")
+        return {k: meta[k] for k in keys}
 
     return run
 
@@ -375,13 +405,24 @@ def grpo_stage(spec: ExperimentSpec, method: str, seed: int):
 
         hp = spec.grpo()
         init = student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
-        questions = sample_questions(pool_rows(spec), hp.question_limit, spec.data_seed)
+        clean, contamination = grpo_pool(spec)  # decontaminate first, then pick the questions
+        questions = sample_questions(clean, hp.question_limit, spec.data_seed)
         meta = grpo.train(
-            str(init), questions, ctx.out / "model", ctx.work, hp, seed, log=ctx.log, data=spec.data.pool
+            str(init),
+            questions,
+            ctx.out / "model",
+            ctx.work,
+            hp,
+            seed,
+            log=ctx.log,
+            data=spec.data.pool,
+            chat_template_date=spec.student.chat_template_date,
         )
-        return {
-            k: meta[k]
-            for k in ("steps", "questions", "vllm", "no_signal", "frac_reward_zero_std_mean", "resumed_from")
+        keys = ("steps", "questions", "vllm", "no_signal", "frac_reward_zero_std_mean", "resumed_from")
+        return {k: meta[k] for k in keys} | {
+            "contaminated": contamination["rows_dropped"],
+            "batch_plan": meta["batch_plan"],
+            "loss": meta["loss"],
         }
 
     return run

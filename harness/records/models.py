@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_serializer
 
 from harness.core.errors import RecordError
 from harness.core.hashing import sha256_json
@@ -62,6 +62,9 @@ class EvalSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # task folders (--include-path) whose tasks this spec may name; registered when the spec is made.
+    # Not part of the spec hash (a path is not the benchmark): each task's definition and data sha256 are.
+    include_path: list[str] = []
     model: str
     backend: Literal["hf", "vllm", "openai"] = "hf"
     # extra tasks defined as an id list over a registered task, e.g. MATH^D for one student:
@@ -76,6 +79,46 @@ class EvalSpec(BaseModel):
     chat_template: Literal["auto", "on", "off"] = "auto"
     backend_args: dict[str, Any] = {}
     labels: dict[str, str] = {}  # free-form row keys for leaderboards, e.g. method=stat-sel, stage=sft
+    # prompt control and reasoning (hashed only when set: runs that do not use them keep their spec hash)
+    system_prompt: str | None = None  # sent as the system message (chat) or prepended (no template)
+    chat_template_kwargs: dict[str, Any] = {}  # e.g. {"enable_thinking": true}; openai: extra_body
+    chat_template_file: str | None = None  # a custom chat template (its sha256 is in the resolved spec)
+    num_fewshot: int | None = Field(
+        default=None, ge=0
+    )  # bundled exemplars (Minerva MATH 4-shot, GSM8K 8-shot CoT)
+    think: tuple[str, str] | None = None  # think delimiters when not the default <think>, </think>
+
+    @field_validator("include_path")
+    @classmethod
+    def _register_include_path(cls, dirs: list[str], info: ValidationInfo) -> list[str]:
+        if _checking(info) and dirs:
+            from harness.core.errors import StatbenchError
+            from harness.core.tasks import include_path
+
+            try:
+                include_path(dirs)  # the tasks validator below checks names against the registry
+            except StatbenchError as e:
+                raise ValueError(str(e)) from None
+        return [str(Path(d).resolve()) for d in dirs]
+
+    @model_serializer(mode="wrap")
+    def _omit_unused_new_fields(self, handler: Any) -> dict[str, Any]:
+        """A dump without the fields added after runs were recorded while they are unused, so job ids, cache
+        keys and spec hashes made from a dump stay what they were for specs that do not use them."""
+        data = handler(self)
+        for key, default in _SPEC_DEFAULTS.items():
+            if key in data and data[key] == default:
+                del data[key]
+        if not data.get("include_path"):
+            data.pop("include_path", None)
+        return data
+
+    @field_validator("think")
+    @classmethod
+    def _think(cls, think: tuple[str, str] | None) -> tuple[str, str] | None:
+        if think is not None and (not think[0] or not think[1] or think[0] == think[1]):
+            raise ValueError("think delimiters must be two different non-empty strings (open, close)")
+        return think
 
     @field_validator("subsets")
     @classmethod
@@ -143,6 +186,16 @@ _EVAL_KEYS = (
     "prompt_version",
     "versions",
 )
+# EvalSpec fields added after runs were recorded: left out of the hashed payload while at their default, so
+# every run that does not use them keeps its spec hash; include_path is never hashed (see EvalSpec).
+_SPEC_DEFAULTS: dict[str, Any] = {
+    "system_prompt": None,
+    "chat_template_kwargs": {},
+    "chat_template_file": None,
+    "num_fewshot": None,
+    "think": None,
+}
+_SPEC_UNHASHED = ("include_path",)
 _RESCORE_KEYS = ("kind", "source", "source_kind", "source_spec_hash", "spec", "model_fingerprint", "versions")
 
 
@@ -176,6 +229,12 @@ class ResolvedSpec(BaseModel):
     def payload(self) -> dict[str, Any]:
         """The dict whose sha256 is ``spec_hash`` (the same keys and values as before schema versions)."""
         dump = self.model_dump(mode="json")
+        if isinstance(dump.get("spec"), dict):
+            dump["spec"] = {
+                k: v
+                for k, v in dump["spec"].items()
+                if k not in _SPEC_UNHASHED and not (k in _SPEC_DEFAULTS and v == _SPEC_DEFAULTS[k])
+            }
         return {k: dump[k] for k in (_EVAL_KEYS if self.kind == "eval" else _RESCORE_KEYS)}
 
     def with_hash(self) -> ResolvedSpec:
@@ -233,6 +292,10 @@ class TaskResult(BaseModel):
     no_answer_rate: float | None = None
     timeout_rate: float | None = None
     mean_tokens: float | None = None
+    # reasoning models (None in records written before these existed)
+    unfinished_reasoning_rate: float | None = None  # share of samples whose think block never closed
+    mean_reasoning_tokens: float | None = None
+    mean_answer_tokens: float | None = None
 
     @property
     def label(self) -> str:
@@ -266,6 +329,10 @@ class SampleRow(BaseModel):
     previous_doc_score: float | None = None
     previous_correct: bool | None = None
     reasoning: str | None = None  # a server's reasoning_content (kept, never graded)
+    reasoning_tokens: int | None = (
+        None  # generated tokens in the reasoning trace (in the text or the server's)
+    )
+    answer_tokens: int | None = None  # generated tokens after it (what is graded)
 
     @property
     def problem_id(self) -> str:

@@ -128,24 +128,23 @@ def _container() -> dict[str, Any]:
     }
 
 
-_SECRET = ("key", "token", "secret", "password")
-
-
 def redact_argv(argv: list[str]) -> list[str]:
-    """Command line with any ``...key=VALUE``/``--api-key VALUE`` style secret replaced by ``***``."""
+    """Command line with secrets replaced by ``***``: the value of a ``...key=VALUE`` / ``--api-key VALUE``
+    style option, and URL passwords and secret query parameters anywhere (``harness.core.redact``)."""
+    from harness.core.redact import MASK, is_secret_key, redact_text
+
     out, hide_next = [], False
     for a in argv:
-        low = a.lower()
         if hide_next:
-            out.append("***")
+            out.append(MASK)
             hide_next = False
-        elif (
-            "=" in a and any(s in low.split("=", 1)[0] for s in _SECRET) and "env" not in low.split("=", 1)[0]
-        ):
-            out.append(a.split("=", 1)[0] + "=***")
+            continue
+        key = a.split("=", 1)[0].lstrip("-")
+        if "=" in a and "://" not in key and is_secret_key(key):
+            out.append(a.split("=", 1)[0] + "=" + MASK)
         else:
-            out.append(a)
-            hide_next = a.startswith("--") and any(s in low for s in _SECRET) and "env" not in low
+            out.append(redact_text(a))
+            hide_next = a.startswith("--") and "=" not in a and is_secret_key(a.lstrip("-"))
     return out
 
 

@@ -38,7 +38,19 @@ def task_result(
         no_answer_rate=sum(v.status == "no_answer" for v in verdicts) / n_samples if n_samples else None,
         timeout_rate=sum(v.status == "timeout" for v in verdicts) / n_samples if n_samples else None,
         mean_tokens=(sum(r.tokens or 0 for r in rows) / n_samples) if n_samples else None,
+        unfinished_reasoning_rate=sum(v.status == "unfinished_reasoning" for v in verdicts) / n_samples
+        if n_samples
+        else None,
+        mean_reasoning_tokens=_mean([getattr(r, "reasoning_tokens", None) for r in rows]),
+        mean_answer_tokens=_mean([getattr(r, "answer_tokens", None) for r in rows]),
     )
+
+
+def _mean(values: Sequence[int | None]) -> float | None:
+    """Mean over samples, or None when any sample lacks the count (older records, rescored lm-eval output)."""
+    if not values or any(v is None for v in values):
+        return None
+    return sum(v for v in values if v is not None) / len(values)
 
 
 def per_problem_scores(run_dir: Path, task: str, metric: str) -> tuple[dict[str, float], int]:

@@ -10,19 +10,23 @@ passes. Runs made under different protocols, task data or checker versions are r
 
 from __future__ import annotations
 
+import math
+import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from typing import Annotated, Any
 
 import numpy as np
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.core import stats
-from harness.core.errors import SpecError
+from harness.core.errors import SpecError, validation_message
 from harness.records.models import ResolvedSpec
 from harness.records.scores import per_problem_scores
 from harness.records.store import read_run
+from harness.reporting.compat import differences
 
 
 @dataclass
@@ -59,31 +63,10 @@ def decide(
     return "pass", res
 
 
-def _identity(spec: ResolvedSpec, generation: Any) -> dict[str, Any]:
-    return {
-        "protocol": spec.protocol,
-        "generation config": generation,
-        "task data hashes": spec.data_sha256,
-        "checker version": spec.versions.get("checker"),
-    }
-
-
 def check_comparable(base: ResolvedSpec, cand: ResolvedSpec, tasks: list[str]) -> list[str]:
-    """Human-readable list of fields that differ between the two runs. Protocol, task data and checker are
-    run-wide; of the per-task generation configs, the first that differs is named."""
-    gens = ((base.generation(t), cand.generation(t)) for t in tasks)
-    ga, gb = next(((x, y) for x, y in gens if x != y), (None, None))
-    a, b = _identity(base, ga), _identity(cand, gb)
-    diffs = []
-    for field, va in a.items():
-        vb = b[field]
-        if field == "task data hashes" and isinstance(va, dict) and isinstance(vb, dict):
-            changed = [k for k in sorted(set(va) & set(vb)) if va[k] != vb[k]]
-            if changed:
-                diffs.append(f"{', '.join(tasks)}: {field} differ ({', '.join(changed)})")
-        elif va != vb:
-            diffs.append(f"{field}: baseline {va!r} vs candidate {vb!r}")
-    return diffs
+    """Human-readable list of fields that differ between the two runs (the comparison boards use too:
+    ``harness/reporting/compat.py``)."""
+    return differences(base, cand, tasks)
 
 
 def compare_runs(
@@ -149,40 +132,94 @@ def compare_runs(
     return out
 
 
+Points = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.0, le=100.0)]
+
+
+class Pin(BaseModel):
+    """One pinned task score, in points: ``{value: 45.0, tolerance: 2.0}`` (finite, 0-100)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Points
+    tolerance: Points = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("expected {value: <points>, tolerance: <points>}")
+        return data
+
+
+class Reference(BaseModel):
+    """A ``--reference`` file: optional protocol and checker version, and at least one pinned task."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: str | None = None
+    checker: str | None = None
+    tasks: dict[Annotated[str, Field(strict=True, min_length=1)], Pin] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "tasks" not in data:
+            raise ValueError(
+                "expected a mapping with a 'tasks' key: {tasks: {TASK: {value: <points>, tolerance: <points>}}}"
+            )
+        return data
+
+
+def load_reference(path: Path) -> Reference:
+    """Read and validate a ``--reference`` file; ``SpecError`` (one line: the file, the key, what is wrong)."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read reference scores ({e.strerror or e})") from e
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not UTF-8 text (byte {e.start})") from e
+    except yaml.YAMLError as e:
+        where = getattr(e, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        what = getattr(e, "problem", None) or type(e).__name__
+        raise SpecError(f"{path}: not valid YAML{at} ({what})") from e
+    except (RecursionError, ValueError, OverflowError) as e:
+        raise SpecError(f"{path}: not valid YAML ({type(e).__name__})") from e
+    try:
+        return Reference.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(f"{path}: {validation_message(e)}") from None
+    except RecursionError as e:
+        raise SpecError(f"{path}: nested too deeply") from e
+
+
 def compare_reference(
     candidate: Path, reference_file: Path, tasks: list[str] | None = None, allow_mismatch: bool = False
 ) -> list[TaskVerdict]:
     """Gate a run against pinned scores: ``{protocol: ..., tasks: {task: {value: 45.0, tolerance: 2.0}}}`` (points)."""
-    try:
-        ref = yaml.safe_load(reference_file.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise SpecError(f"{reference_file}: cannot read reference scores ({e})") from e
-    if not isinstance(ref, dict) or not isinstance(ref.get("tasks"), dict):
-        raise SpecError(
-            f"{reference_file}: expected a mapping with a 'tasks' key: {{task: {{value, tolerance}}}}"
-        )
+    ref = load_reference(reference_file)
     rec = read_run(candidate)
     proto, checker = rec.spec.protocol, rec.spec.versions.get("checker")
-    if ref.get("protocol") and ref["protocol"] != proto and not allow_mismatch:
+    if ref.protocol and ref.protocol != proto and not allow_mismatch:
+        raise SpecError(f"protocol: reference {ref.protocol!r} vs candidate {proto!r} (use --allow-mismatch)")
+    if ref.checker and ref.checker != checker and not allow_mismatch:
         raise SpecError(
-            f"protocol: reference {ref['protocol']!r} vs candidate {proto!r} (use --allow-mismatch)"
+            f"checker version: reference {ref.checker!r} vs candidate {checker!r} (use --allow-mismatch)"
         )
-    if ref.get("checker") and ref["checker"] != checker and not allow_mismatch:
+    pins = {t: p for t, p in ref.tasks.items() if not tasks or t in tasks}
+    if not pins:
         raise SpecError(
-            f"checker version: reference {ref['checker']!r} vs candidate {checker!r} (use --allow-mismatch)"
+            f"{reference_file}: none of the tasks {', '.join(tasks or [])} is pinned "
+            f"(pinned: {', '.join(ref.tasks)})"
         )
     out = []
-    for task, pin in ref["tasks"].items():
-        if tasks and task not in tasks:
-            continue
-        if not isinstance(pin, dict) or "value" not in pin:
-            raise SpecError(
-                f"{reference_file}: tasks.{task}: expected {{value: <points>, tolerance: <points>}}"
-            )
+    for task, pin in pins.items():
         if task not in rec.results:
             raise SpecError(f"{reference_file}: tasks.{task}: not in the candidate run")
         r = rec.results[task]
-        value, tol = float(pin["value"]) / 100, float(pin.get("tolerance", 0.0)) / 100
+        value, tol = pin.value / 100, pin.tolerance / 100
         verdict = "regression" if r.value < value - tol else "pass"
         out.append(
             TaskVerdict(
@@ -199,6 +236,14 @@ def compare_reference(
             )
         )
     return out
+
+
+def check_options(margin: float, alpha: float) -> None:
+    """``--margin`` finite in [0, 100] points and ``--alpha`` in (0, 0.5]; ``SpecError`` otherwise."""
+    if not (math.isfinite(margin) and 0.0 <= margin <= 100.0):
+        raise SpecError(f"--margin must be between 0 and 100 points, got {margin}")
+    if not (math.isfinite(alpha) and 0.0 < alpha <= 0.5):
+        raise SpecError(f"--alpha must be in (0, 0.5] (a one-sided significance level), got {alpha}")
 
 
 def _fmt(v: float | None, signed: bool = False) -> str:
@@ -227,32 +272,51 @@ def to_rows(verdicts: list[TaskVerdict]) -> list[list[str]]:
 HEADER = ["task", "metric", "verdict", "baseline", "candidate", "delta", "95% CI", "p(worse)", "test", "n"]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _md_cell(text: str) -> str:
+    """A markdown table cell: one line, ``|`` and backslashes escaped, control characters dropped."""
+    text = " ".join(_CONTROL.sub("", str(text)).split())
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
 def to_markdown(verdicts: list[TaskVerdict], title: str) -> str:
-    """Verdicts as a markdown report (for PR comments)."""
-    lines = [f"### {title}", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(r) + " |" for r in to_rows(verdicts)]
-    notes = [f"- `{v.task}`: {v.note}" for v in verdicts if v.note]
+    """Verdicts as a markdown report (for PR comments); user-supplied text cannot break the table."""
+    lines = [f"### {_md_cell(title)}", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in to_rows(verdicts)]
+    notes = [f"- `{_md_cell(v.task).replace('`', '')}`: {_md_cell(v.note)}" for v in verdicts if v.note]
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 
+def _xml_text(text: object) -> str:
+    """Text XML 1.0 can carry: control characters (other than tab and newline) and lone surrogates
+    replaced by U+FFFD; ``xml.etree`` escapes ``<``, ``&``, quotes on output."""
+    return _CONTROL.sub("\ufffd", str(text).replace("\r", " "))
+
+
 def to_junit(verdicts: list[TaskVerdict], name: str) -> str:
-    """Verdicts as JUnit XML: one testcase per task, a failure per regression."""
-    fails = sum(v.verdict == "regression" for v in verdicts)
-    cases = []
+    """Verdicts as JUnit XML: one testcase per task, a failure per regression (built with xml.etree)."""
+    suite = ET.Element(
+        "testsuite",
+        name=_xml_text(name),
+        tests=str(len(verdicts)),
+        failures=str(sum(v.verdict == "regression" for v in verdicts)),
+        errors="0",
+    )
     for v in verdicts:
-        detail = (
+        detail = _xml_text(
             f"{v.label}: baseline {_fmt(v.baseline)} candidate {_fmt(v.candidate)} delta {_fmt(v.delta, True)} "
-            f"p(worse)={v.p_worse} {v.note}"
-        ).strip()
-        body = (
-            f"<failure message={quoteattr(detail)}>{escape(detail)}</failure>"
-            if v.verdict == "regression"
-            else f"<system-out>{escape(detail)}</system-out>"
+            f"p(worse)={v.p_worse} {v.note}".strip()
         )
-        cases.append(f'  <testcase classname="statbench.regress" name={quoteattr(v.task)}>{body}</testcase>')
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?>\n<testsuite name={quoteattr(name)} tests="{len(verdicts)}" '
-        f'failures="{fails}" errors="0">\n' + "\n".join(cases) + "\n</testsuite>\n"
+        case = ET.SubElement(suite, "testcase", classname="statbench.regress", name=_xml_text(v.task))
+        if v.verdict == "regression":
+            ET.SubElement(case, "failure", message=detail).text = detail
+        else:
+            ET.SubElement(case, "system-out").text = detail
+    ET.indent(suite, space="  ")
+    return ET.tostring(suite, encoding="unicode", xml_declaration=False).join(
+        ['<?xml version="1.0" encoding="utf-8"?>\n', "\n"]
     )
 
 

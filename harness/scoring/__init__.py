@@ -20,10 +20,13 @@ from harness.scoring.checker import (
 )
 from harness.scoring.extract import Extraction, extract_answer
 from harness.scoring.metrics import majority_correct, pass_at_k, sample_metrics
+from harness.scoring.reasoning import DEFAULT_THINK, UNFINISHED, grade_responses, split_reasoning
 
 __all__ = [
     "CHECKER_VERSION",
+    "DEFAULT_THINK",
     "STATUSES",
+    "UNFINISHED",
     "Checker",
     "Extraction",
     "Verdict",
@@ -32,9 +35,11 @@ __all__ = [
     "extract_answer",
     "grade",
     "grade_many",
+    "grade_responses",
     "majority_correct",
     "pass_at_k",
     "reference_problem",
     "reference_text",
     "sample_metrics",
+    "split_reasoning",
 ]

@@ -21,7 +21,13 @@ from harness.scoring.extract import extract_answer, find_boxed
 from harness.scoring.pool import WorkerPool
 
 CHECKER_VERSION = "1.1.0"
-STATUSES = ("ok", "no_answer", "timeout", "error")
+STATUSES = (
+    "ok",
+    "no_answer",
+    "timeout",
+    "error",
+    "unfinished_reasoning",
+)  # the last: harness.scoring.reasoning
 
 
 def checker_version() -> str:

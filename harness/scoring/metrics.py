@@ -49,7 +49,8 @@ def sample_metrics(verdicts: Sequence[Verdict], k: int | None = None) -> dict[st
         "avg_at_k": c / n,
         "pass_at_k": pass_at_k(n, c, k or n),
         "maj_at_k": majority_correct(verdicts),
-        "no_answer": sum(v.status == "no_answer" for v in verdicts) / n,
+        # no answer to grade: none extracted, or a reasoning trace that never finished
+        "no_answer": sum(v.status in ("no_answer", "unfinished_reasoning") for v in verdicts) / n,
     }
 
 

@@ -33,7 +33,12 @@ def test_every_method_and_grpo_end_to_end(tiny_run):
     stages = {s["stage"]: s for s in rec["stages"]}
     methods = ["math-train", "math-hard", "math-augment", "embed-sel", "embed-syn", "stat-sel", "stat-syn"]
     for m in methods:
-        assert stages[f"dataset/{m}"]["summary"]["pairs"] > 0, m
+        ds = stages[f"dataset/{m}"]["summary"]
+        assert ds["pairs"] > 0 and ds["pairs"] == sum(ds["sources"].values()), (
+            m
+        )  # the set's size, not a method count
+        if m != "math-train":  # tiny.yaml allows a short arm and records by how much
+            assert ds["budget"] == 48 and ds["budget_shortfall"] == max(0, 48 - ds["pairs"]), m
         assert stages[f"sft/{m}/lr0.001/s0"]["summary"]["steps"] == 4
     for m in ["base", *methods]:
         assert stages[f"grpo/{m}/s0"]["summary"]["steps"] == 2

@@ -1,7 +1,9 @@
 """GPU code paths, run by scripts/gpu_check.sh on a CUDA machine; skipped everywhere else.
 
-QLoRA SFT (bitsandbytes NF4, paged AdamW 8-bit, bf16) and a few GRPO steps on the tiny model, plus the
-vLLM evaluation backend when vLLM is installed.
+QLoRA SFT (bitsandbytes NF4, paged AdamW 8-bit, bf16) and a few GRPO steps on the tiny model, one GRPO
+step with the paper's batch shape (256 questions x 4 rollouts per generation batch, 256 sequences per
+optimizer step as 64 accumulated micro-batches of 4, gradient checkpointing), plus the vLLM evaluation
+backend when vLLM is installed.
 """
 
 from __future__ import annotations
@@ -45,6 +47,37 @@ def test_qlora_sft_then_grpo(tiny_model, tmp_path):
     )
     gmeta = grpo.train(str(tmp_path / "sft"), rows[:8], tmp_path / "grpo", tmp_path / "grpo-work", ghp, 0)
     assert gmeta["steps"] == 3 and gmeta["cuda"] is True
+
+
+def test_one_paper_shaped_grpo_step(tiny_model, tmp_path, monkeypatch):
+    from harness.adapters import grpo
+    from harness.adapters.plan import ModelShape, grpo_plan, memory_estimate
+    from harness.core.tasks import load_benchmark
+    from harness.recipe.experiment import GRPOSpec
+
+    calls: list[int] = []
+    real = grpo.correctness_reward
+
+    def counting(completions, answer, **kw):
+        calls.append(len(completions))
+        return real(completions, answer, **kw)
+
+    monkeypatch.setattr(grpo, "correctness_reward", counting)
+    hp = GRPOSpec(learning_rate=1e-6, micro_batch=4, max_completion_length=64, max_steps=1, save_steps=100)
+    torch.cuda.reset_peak_memory_stats()
+    meta = grpo.train(
+        str(tiny_model), load_benchmark("math_train")[:512], tmp_path / "g", tmp_path / "w", hp, 0
+    )
+    plan = meta["batch_plan"]
+    assert meta["steps"] == 1 and meta["cuda"] is True
+    assert (plan["micro_batch"], plan["grad_accum"], plan["effective_batch"]) == (4, 64, 256)
+    assert plan["generation_batch"] == 1024 and calls == [1024]  # one generation of 256 questions x 4
+    peak = torch.cuda.max_memory_allocated() / 2**30
+    shape = ModelShape.from_config(json.loads((tiny_model / "config.json").read_text()))
+    vllm = hp.vllm_gpu_memory_utilization if meta["vllm"] else 0.0
+    gpu_gb = torch.cuda.get_device_properties(0).total_memory / 2**30
+    est = memory_estimate(shape, grpo_plan(hp), 512 + 64, vllm_share=vllm, gpu_memory_gb=gpu_gb)
+    print(f"paper-shaped GRPO step: measured peak {peak:.2f} GB allocated (torch); dry-run estimate {est}")
 
 
 def test_vllm_backend_on_gpu(tiny_model, tmp_path):

@@ -69,3 +69,15 @@ def statbench_process(
         cwd=cwd,
         env={**os.environ, **(env or {})},
     )
+
+
+def assert_one_error(r: subprocess.CompletedProcess, code: int, *needles: str) -> str:
+    """``r`` exited ``code`` with exactly one ``statbench: error:`` line on stderr (containing every
+    ``needle``) and no traceback; returns that line."""
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("statbench: error:")]
+    assert r.returncode == code, f"exit {r.returncode}, expected {code}: {r.stderr}"
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr + r.stdout, r.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]

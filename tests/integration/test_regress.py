@@ -9,7 +9,7 @@ import pytest
 
 from harness.evaluation.runner import run_eval, spec_from_cli
 from harness.reporting.regress import simulate
-from tests.helpers.cli import statbench
+from tests.helpers.cli import assert_one_error, statbench
 from tests.helpers.fake_openai import FakeModel, serve
 
 N = 120
@@ -101,3 +101,88 @@ def test_simulated_false_alarm_rate_and_power():
     )
     assert fa1 <= 0.05 and fa16 <= 0.05
     assert p16 >= 0.8  # with 16 samples per problem a 3-point drop on 500 problems is caught
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (
+            "tasks:\n  statbench_gsm8k: {value: .nan}\n",
+            "tasks.statbench_gsm8k.value: Input should be a finite number",
+        ),
+        (
+            "tasks:\n  statbench_gsm8k: {value: .inf}\n",
+            "tasks.statbench_gsm8k.value: Input should be a finite number",
+        ),
+        (
+            'tasks:\n  statbench_gsm8k: {value: "abc"}\n',
+            "tasks.statbench_gsm8k.value: Input should be a valid number",
+        ),
+        ("tasks: {}\n", "tasks: Dictionary should have at least 1 item"),
+        (
+            "tasks:\n  statbench_gsm8k: {value: 50, tolerance: .inf}\n",
+            "tolerance: Input should be a finite number",
+        ),
+        (
+            "tasks:\n  statbench_gsm8k: {value: 50, tolerance: -1}\n",
+            "tolerance: Input should be greater than or equal to 0",
+        ),
+        (
+            "tasks:\n  statbench_gsm8k: {value: 50, tolerence: 1}\n",
+            "tolerence: Extra inputs are not permitted",
+        ),
+        ("tasks:\n  statbench_gsm8k: {value: 150}\n", "value: Input should be less than or equal to 100"),
+        ("- a\n- b\n", "expected a mapping with a 'tasks' key"),
+        ("tasks: [\n", "not valid YAML at line"),
+    ],
+)
+def test_reference_files_are_validated_in_one_line(runs, tmp_path, text, needle):
+    d, r = runs
+    ref = tmp_path / "ref.yaml"
+    ref.write_text(text)
+    assert_one_error(regress(d, "--reference", ref, "--candidate", r["good"]), 2, str(ref), needle)
+
+
+def test_reference_file_not_utf8_or_missing(runs, tmp_path):
+    d, r = runs
+    ref = tmp_path / "ref.yaml"
+    ref.write_bytes(b"tasks:\n  \xff\xfe: 1\n")
+    assert_one_error(regress(d, "--reference", ref, "--candidate", r["good"]), 2, "not UTF-8")
+    assert_one_error(
+        regress(d, "--reference", tmp_path / "none.yaml", "--candidate", r["good"]), 2, "cannot read"
+    )
+
+
+@pytest.mark.parametrize(
+    ("opt", "value", "needle"),
+    [("--margin", "-50", "--margin must be"), ("--margin", "nan", "--margin must be"),
+     ("--margin", "1000", "--margin must be"), ("--alpha", "5", "--alpha must be"),
+     ("--alpha", "0", "--alpha must be"), ("--alpha", "0.6", "--alpha must be")],
+)  # fmt: skip
+def test_margin_and_alpha_are_bounded(runs, opt, value, needle):
+    d, r = runs
+    res = regress(d, "--baseline", r["good"], "--candidate", r["same"], opt, value)
+    assert_one_error(res, 2, needle)
+
+
+def test_unwritable_report_path_is_exit_2_not_a_regression(runs, tmp_path):
+    d, r = runs
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for opt in ("--junit", "--markdown"):
+        res = regress(d, "--baseline", r["good"], "--candidate", r["worse"], opt, blocker / "r.xml")
+        assert_one_error(res, 2, str(blocker / "r.xml"), "cannot write")
+
+
+def test_reports_are_readable_by_others_under_umask_022(runs, tmp_path):
+    import os
+    import stat
+
+    d, r = runs
+    junit, md = tmp_path / "r.xml", tmp_path / "r.md"
+    old = os.umask(0o022)
+    try:
+        regress(d, "--baseline", r["good"], "--candidate", r["same"], "--junit", junit, "--markdown", md)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(junit.stat().st_mode) == 0o644 and stat.S_IMODE(md.stat().st_mode) == 0o644

@@ -128,9 +128,9 @@ def test_containers_commands_fail_in_one_sentence_without_an_engine(args):
     assert r.returncode == 1
     assert "Traceback" not in r.stderr + r.stdout
     lines = [x for x in r.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: cannot ") and "docker" in lines[0].lower(), (
-        r.stderr
-    )
+    assert (
+        len(lines) == 1 and lines[0].startswith("statbench: error: cannot ") and "docker" in lines[0].lower()
+    ), r.stderr
 
 
 def test_build_refuses_the_placeholder_digest(monkeypatch, tmp_path):
@@ -153,7 +153,8 @@ def test_doctor_passes_here_against_ci_and_image_locks(image_env):
     """In 'image' mode doctor checks this venv against the GPU lock: CI's installed versions are the image's."""
     import json
 
-    r = statbench("doctor", "--json", env=image_env)
+    # in the image CUDA is required; this CPU machine has none, so that one check is waived here
+    r = statbench("doctor", "--json", *(["--no-require-cuda"] if image_env else []), env=image_env)
     checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
     assert r.returncode == 0, checks
     pins = checks["pins (image lock)" if image_env else "pins (CPU lock)"]
@@ -168,3 +169,55 @@ def test_doctor_names_a_package_off_the_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(containers, "LOCK", lock)
     name, ok, detail = containers._pins_check("some-image-lock")
     assert not ok and "numpy" in detail and "lock 0.0.1" in detail
+
+
+class _FakeCuda:
+    """torch.cuda as a machine without a usable GPU shows it."""
+
+    def __init__(self, available: bool, count: int) -> None:
+        self.available, self.count = available, count
+
+    def is_available(self) -> bool:
+        return self.available
+
+    def device_count(self) -> int:
+        return self.count
+
+
+@pytest.mark.parametrize(("available", "count"), [(False, 0), (True, 0)])
+def test_doctor_cuda_fails_on_a_cuda_build_without_a_usable_gpu(monkeypatch, available, count):
+    import torch
+
+    monkeypatch.setattr(torch, "cuda", _FakeCuda(available, count))
+    monkeypatch.setattr(torch.version, "cuda", "12.8")
+    name, ok, detail = containers.cuda_check()
+    assert (name, ok) == ("cuda", False) and "not available" in detail and "CUDA 12.8 build" in detail
+
+
+def test_doctor_cuda_on_a_cpu_machine_is_reported_honestly_and_required_on_request():
+    import json
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    name, ok, detail = containers.cuda_check()
+    assert ok and detail.startswith("not available") and "not required" in detail
+    r = statbench("doctor", "--json", "--require-cuda")
+    checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert (
+        r.returncode == 1
+        and not checks["cuda"]["ok"]
+        and "required by --require-cuda" in checks["cuda"]["detail"]
+    )
+    image = statbench("doctor", "--json", env={"STATBENCH_LOCK_SHA256": "x"})
+    assert image.returncode == 1 and "required by the GPU image" in image.stdout
+
+
+def test_doctor_cuda_runs_a_kernel_on_every_device():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA (scripts/gpu_check.sh)")
+    name, ok, detail = containers.cuda_check(require=True)
+    assert ok and f"{torch.cuda.device_count()} device(s)" in detail

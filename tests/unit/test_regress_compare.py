@@ -34,14 +34,14 @@ def test_each_differing_field_is_named_once():
     )
     assert check_comparable(base, cand, ["t1"]) == [
         "protocol: baseline 'stat-paper' vs candidate 'greedy'",
-        "generation config: baseline {'temperature': 0.0} vs candidate {'temperature': 0.6}",
+        "generation config (t1): temperature 0.0 vs 0.6 (baseline vs candidate)",
         "t1: task data hashes differ (a.jsonl)",
         "checker version: baseline '1.0' vs candidate '1.1'",
     ]
     diffs = check_comparable(base, cand, ["t1", "t2"])
     assert (
         sum(d.startswith("protocol:") for d in diffs) == 1
-        and sum(d.startswith("generation config:") for d in diffs) == 1
+        and sum(d.startswith("generation config") for d in diffs) == 1
     )
     assert sum("task data hashes differ (a.jsonl)" in d for d in diffs) == 1
 
@@ -51,7 +51,7 @@ def test_generation_config_of_any_task_and_missing_hashes_refuse():
     cand["tasks"]["t2"]["generation_kwargs"] = {"temperature": 0.6}
     assert check_comparable(_spec(), cand, ["t1"]) == []
     assert check_comparable(_spec(), cand, ["t1", "t2"]) == [
-        "generation config: baseline {'temperature': 0.0} vs candidate {'temperature': 0.6}"
+        "generation config (t2): temperature 0.0 vs 0.6 (baseline vs candidate)"
     ]
     assert (
         check_comparable(_spec(), _spec(data={"c.jsonl": "1"}), ["t1"]) == []

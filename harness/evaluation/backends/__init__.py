@@ -10,6 +10,10 @@ integration live in ``harness.evaluation.lm``.
 
 ``identity()`` names what produces the samples (backend, mode, dtype, numerics-relevant engine settings,
 served model); it is part of every cache key (``harness.evaluation.cache``).
+
+``--backend-arg KEY=VALUE`` options are checked before any model is loaded (``check_backend_args``):
+each backend module declares its arguments as a pydantic model ``Args``; an unknown key or a bad value
+is one ``SpecError`` line naming the key and the valid keys.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from harness.core.errors import SpecError
 from harness.evaluation.cache import Generation
 
 
@@ -84,7 +89,9 @@ class Backend(Protocol):
 
     def count_tokens(self, prompts: list[str]) -> list[int] | None: ...
 
-    def apply_chat_template(self, messages: list[dict[str, str]]) -> str: ...
+    def apply_chat_template(
+        self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
+    ) -> str: ...
 
     def run(self, requests: list[Request], sink: Sink, batch_size: int) -> None: ...
 
@@ -113,11 +120,46 @@ BACKENDS: dict[str, tuple[str, str]] = {  # name -> (module:class, what it is); 
 }
 
 
-def make_backend(name: str, model: str, args: dict[str, Any]) -> Backend:
-    """The backend ``name`` names (``BACKENDS``), built for ``model`` with ``args``."""
+def _module(name: str):
     import importlib
 
     if name not in BACKENDS:
-        raise ValueError(f"unknown backend '{name}'; valid backends: {', '.join(BACKENDS)}")
-    mod, cls = BACKENDS[name][0].split(":")
-    return getattr(importlib.import_module(mod), cls)(model, **args)
+        raise SpecError(f"unknown backend '{name}'; valid backends: {', '.join(BACKENDS)}")
+    return importlib.import_module(BACKENDS[name][0].split(":")[0])
+
+
+def check_backend_args(name: str, args: dict[str, Any]) -> None:
+    """Validate ``--backend-arg`` values for backend ``name`` against its ``Args`` model, before any model is
+    loaded: one ``SpecError`` line per problem (unknown keys list the valid ones)."""
+    from pydantic import BaseModel, ValidationError
+
+    model: type[BaseModel] = _module(name).Args
+    known = set(model.model_fields)
+    extra = model.model_config.get("extra") == "allow"
+    unknown = [] if extra else [k for k in args if k not in known]
+    if unknown:
+        raise SpecError(
+            f"{name} backend: unknown backend arg(s) {', '.join(map(str, unknown))}; "
+            f"valid: {', '.join(k for k in model.model_fields if not k.startswith('_'))}"
+        )
+    try:
+        model.model_validate(args)
+    except ValidationError as e:
+        problems = "; ".join(_problem(args, err) for err in e.errors())
+        raise SpecError(f"{name} backend: bad --backend-arg {problems}") from None
+
+
+def _problem(args: dict[str, Any], err: Any) -> str:
+    msg = err["msg"].removeprefix("Value error, ")
+    if not err["loc"]:
+        return msg
+    key = err["loc"][0]
+    value = args.get(key)
+    return f"{key}={value if isinstance(value, str) and value else repr(value)}: {msg}"
+
+
+def make_backend(name: str, model: str, args: dict[str, Any]) -> Backend:
+    """The backend ``name`` names (``BACKENDS``), built for ``model`` with ``args`` (checked first)."""
+    check_backend_args(name, args)
+    cls = BACKENDS[name][0].split(":")[1]
+    return getattr(_module(name), cls)(model, **args)

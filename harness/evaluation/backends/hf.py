@@ -10,10 +10,42 @@ single prompt that does not fit is an error.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from harness.core.errors import SpecError
 from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
 from harness.evaluation.cache import Generation
+
+
+class Args(BaseModel):
+    """``--backend-arg`` keys of the hf backend."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device: str | None = None
+    trust_remote_code: bool = False
+    chat_template_kwargs: dict[str, Any] | None = None  # e.g. a pinned date_string (recipe)
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, device: str | None) -> str | None:
+        if device is None:
+            return device
+        if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", device):
+            raise ValueError("expected cpu, cuda, cuda:N or mps")
+        if device.startswith("cuda"):
+            import torch
+
+            n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if n == 0:
+                raise ValueError("CUDA is not available on this machine (torch sees no GPU); use device=cpu")
+            if ":" in device and int(device.split(":")[1]) >= n:
+                raise ValueError(f"this machine has {n} CUDA device(s)")
+        return device
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -60,16 +92,18 @@ class HFBackend:
         dtype: str = "auto",
         device: str | None = None,
         trust_remote_code: bool = False,
+        chat_template_kwargs: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if extra:
-            raise ValueError(
-                f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code"
+            raise SpecError(
+                f"hf backend: unknown backend arg(s) {', '.join(extra)}; valid: dtype, device, trust_remote_code, chat_template_kwargs"
             )
         self.torch = torch
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})  # e.g. a pinned date_string
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if dtype == "auto":
             dtype = (
@@ -107,8 +141,19 @@ class HFBackend:
     def count_tokens(self, prompts: list[str]) -> list[int]:
         return [len(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
-    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
-        return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def apply_chat_template(
+        self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
+    ) -> str:
+        """The tokenizer's chat template (or ``chat_template``), with template variables: ``kwargs``
+        (``--chat-template-kwargs``, e.g. ``enable_thinking``) over the backend arg ``chat_template_kwargs``
+        (e.g. a pinned ``date_string``)."""
+        return self.tok.apply_chat_template(
+            messages,
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=chat_template,
+            **{**self.chat_template_kwargs, **kwargs},
+        )
 
     def run(self, requests: list[Request], sink: Sink, batch_size: int) -> None:
         """Generate the scheduler's batches (``Request.batch``), at most ``batch_size`` prompts at a time;

@@ -20,7 +20,10 @@ carries its own ``seed``.
   (id, root, max_model_len); servers that disagree are refused. The weights behind a server are not
   hashed (pass ``model_path`` to hash a local copy).
 
-The API key is read from the environment variable named by ``api_key_env`` and never logged.
+The API key is read from the environment variable named by ``api_key_env`` and never logged. A query
+string in ``base_url`` (``http://h/v1?api-key=...``) is sent as the query of every request (the SDK's
+``default_query``), not spliced into the path; URL passwords and secret-looking query values are redacted
+(``harness.core.redact``) wherever a URL is recorded or printed: the identity, error messages.
 """
 
 from __future__ import annotations
@@ -29,10 +32,60 @@ import asyncio
 import json
 import os
 from collections import deque
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.core.errors import RunFailure, SpecError
+from harness.core.redact import redact_text, redact_url, split_query
 from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
 from harness.evaluation.cache import Generation
+
+
+class Args(BaseModel):
+    """``--backend-arg`` keys of the openai backend."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = "http://localhost:8000/v1"
+    api_key_env: str = "OPENAI_API_KEY"
+    mode: Literal["chat", "completions"] = "chat"
+    concurrency: int = Field(64, ge=1)
+    timeout: float = Field(600.0, gt=0, allow_inf_nan=False)
+    max_retries: int = Field(6, ge=0)
+    model_path: str | None = None
+    extra_body: dict | str | None = None
+    bad_reply_retries: int = Field(2, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, base_url: str) -> str:
+        from urllib.parse import urlsplit
+
+        urls = [u.strip() for u in base_url.split(",") if u.strip()]
+        if not urls:
+            raise ValueError("expected one or more http(s) URLs, comma-separated")
+        for u in urls:
+            try:
+                parts = urlsplit(u)
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+            except ValueError as e:
+                raise ValueError(f"{redact_url(u)} is not a URL ({e})") from None
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{redact_url(u)} is not an http(s) URL with a host")
+        return base_url
+
+    @field_validator("extra_body")
+    @classmethod
+    def _json(cls, extra_body: dict | str | None) -> dict | str | None:
+        if isinstance(extra_body, str):
+            try:
+                parsed = json.loads(extra_body)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"must be a JSON object ({e})") from None
+            if not isinstance(parsed, dict):
+                raise ValueError("must be a JSON object")
+        return extra_body
 
 
 class BadReply(Exception):
@@ -58,25 +111,42 @@ class OpenAIBackend:
         bad_reply_retries: int = 2,
     ) -> None:
         if mode not in ("chat", "completions"):
-            raise ValueError(f"openai backend: mode must be chat or completions, got {mode!r}")
+            raise SpecError(f"openai backend: mode must be chat or completions, got {mode!r}")
         self.model, self.mode = model, mode
         self.urls = [u.strip().rstrip("/") for u in str(base_url).split(",") if u.strip()]
         if not self.urls:
-            raise ValueError("openai backend: base_url is empty")
+            raise SpecError("openai backend: base_url is empty")
+        # each server as (base URL the SDK appends paths to, its query string as a dict: sent as a query)
+        self.endpoints = {u: split_query(u) for u in self.urls}
         self.concurrency, self.max_retries = int(concurrency), int(max_retries)
         if self.concurrency < 1:
-            raise ValueError(f"openai backend: concurrency must be >= 1, got {concurrency}")
+            raise SpecError(f"openai backend: concurrency must be >= 1, got {concurrency}")
         self.timeout, self.bad_reply_retries = float(timeout), int(bad_reply_retries)
         if isinstance(extra_body, str):
             try:
                 extra_body = json.loads(extra_body)
             except json.JSONDecodeError as e:
-                raise ValueError(f"openai backend: extra_body must be a JSON object ({e})") from None
+                raise SpecError(f"openai backend: extra_body must be a JSON object ({e})") from None
         if extra_body is not None and not isinstance(extra_body, dict):
-            raise ValueError("openai backend: extra_body must be a JSON object")
+            raise SpecError("openai backend: extra_body must be a JSON object")
         self.extra_body = extra_body or None
         self.api_key = os.environ.get(api_key_env) or "EMPTY"
         self.served = self._served_model()
+        self.system_prompt: str | None = None
+        self.template_kwargs: dict[str, Any] = {}
+        self.template: str | None = None
+
+    def set_prompting(
+        self, system_prompt: str | None, chat_template_kwargs: dict[str, Any], chat_template: str | None
+    ) -> None:
+        """``--system-prompt`` (a system message), ``--chat-template-kwargs`` and ``--chat-template @FILE``
+        (sent as ``chat_template_kwargs`` / ``chat_template`` in the request body, as vLLM and SGLang servers
+        read them). Part of :meth:`identity` when set."""
+        self.system_prompt, self.template_kwargs, self.template = (
+            system_prompt,
+            dict(chat_template_kwargs),
+            chat_template,
+        )
 
     # identity ------------------------------------------------------------------------------------
     def _served_model(self) -> dict[str, Any] | None:
@@ -91,11 +161,13 @@ class OpenAIBackend:
             timeout=min(self.timeout, 60.0),
         ) as client:
             for url in self.urls:
+                base, query = self.endpoints[url]
                 try:
-                    r = client.get(f"{url}/models")
+                    r = client.get(f"{base}/models", params=query or None)
                 except httpx.HTTPError as e:
-                    raise RuntimeError(
-                        f"openai backend: {url}/models unreachable after {self.max_retries + 1} tries ({e})"
+                    raise RunFailure(
+                        f"openai backend: {redact_url(base)}/models unreachable after {self.max_retries + 1} "
+                        f"tries ({redact_text(str(e))})"
                     ) from e
                 entry = None
                 if r.status_code == 200:
@@ -111,16 +183,32 @@ class OpenAIBackend:
                     }
                 )
         if any(s != seen[0] for s in seen):
-            raise RuntimeError(
+            raise RunFailure(
                 f"openai backend: the servers disagree about model {self.model!r}: "
-                + "; ".join(f"{u} -> {s}" for u, s in zip(self.urls, seen, strict=True))
+                + "; ".join(f"{redact_url(u)} -> {s}" for u, s in zip(self.urls, seen, strict=True))
             )
         return seen[0]
 
     def identity(self) -> dict[str, Any]:
         """openai, the mode, extra_body and the served model's /v1/models entry (weights not hashed)."""
-        served = self.served or {"unlisted_at": sorted(self.urls)}  # nothing to go by but where it is served
-        return {"backend": "openai", "mode": self.mode, "served_model": served, "extra_body": self.extra_body}
+        # nothing to go by but where it is served (secrets in the URLs redacted: this is recorded)
+        served = self.served or {"unlisted_at": sorted(redact_url(u) for u in self.urls)}
+        ident = {
+            "backend": "openai",
+            "mode": self.mode,
+            "served_model": served,
+            "extra_body": self.extra_body,
+        }
+        prompting = {  # only what is set: runs without these keep their cache keys
+            k: v
+            for k, v in (
+                ("system_prompt", self.system_prompt),
+                ("chat_template_kwargs", self.template_kwargs),
+                ("chat_template", self.template),
+            )
+            if v
+        }
+        return {**ident, "prompting": prompting} if prompting else ident
 
     def context_length(self) -> int | None:
         return None  # the server enforces its own limit and rejects over-long requests
@@ -146,9 +234,19 @@ class OpenAIBackend:
         }
         if p.stop:
             body["stop"] = list(p.stop)[:4]  # the OpenAI API takes at most 4
-        if self.extra_body:
-            body["extra_body"] = self.extra_body
+        extra = dict(self.extra_body or {})
+        if self.template_kwargs:
+            extra["chat_template_kwargs"] = {**extra.get("chat_template_kwargs", {}), **self.template_kwargs}
+        if self.template:
+            extra["chat_template"] = self.template
+        if extra:
+            body["extra_body"] = extra
         return body
+
+    def messages(self, prompt: str) -> list[dict[str, str]]:
+        """The chat messages of one prompt: the system prompt (if any), then the prompt as the user turn."""
+        system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        return [*system, {"role": "user", "content": prompt}]
 
     def parse(self, data: Any, params: GenParams) -> Generation:
         """A reply (SDK object or dict) -> Generation; ``BadReply`` if it carries no usable answer."""
@@ -182,9 +280,7 @@ class OpenAIBackend:
         body = self._body(req)
         for attempt in range(self.bad_reply_retries + 1):
             if self.mode == "chat":
-                data = await client.chat.completions.create(
-                    messages=[{"role": "user", "content": req.prompt}], **body
-                )
+                data = await client.chat.completions.create(messages=self.messages(req.prompt), **body)
             else:
                 data = await client.completions.create(prompt=req.prompt, **body)
             try:
@@ -195,6 +291,9 @@ class OpenAIBackend:
         raise AssertionError("unreachable")
 
     def _describe(self, url: str, e: BaseException) -> str:
+        return redact_text(self._what(redact_url(url), e))
+
+    def _what(self, url: str, e: BaseException) -> str:
         import openai
 
         tries = self.max_retries + 1
@@ -216,7 +315,11 @@ class OpenAIBackend:
             (
                 u,
                 AsyncOpenAI(
-                    base_url=u, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout
+                    base_url=self.endpoints[u][0],
+                    default_query=self.endpoints[u][1] or None,  # a query string stays a query string
+                    api_key=self.api_key,
+                    max_retries=self.max_retries,
+                    timeout=self.timeout,
                 ),
             )
             for u in self.urls

@@ -25,10 +25,52 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from harness.core.errors import SpecError
 from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
 from harness.evaluation.cache import Generation
+
+
+class Args(BaseModel):
+    """``--backend-arg`` keys of the vllm backend: the common engine arguments typed; any other key must be
+    a ``vllm.EngineArgs`` field when vLLM is installed (checked then), and goes to the engine as is."""
+
+    model_config = ConfigDict(extra="allow")
+
+    data_parallel_size: int = Field(1, ge=1)
+    tensor_parallel_size: int = Field(1, ge=1)
+    pipeline_parallel_size: int = Field(1, ge=1)
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, allow_inf_nan=False)
+    max_model_len: int | None = Field(None, ge=1)
+    dtype: Literal["auto", "float32", "float16", "bfloat16", "half", "float"] = "auto"
+    enforce_eager: bool = False
+    trust_remote_code: bool = False
+    seed: int = 0
+    chat_template_kwargs: dict[str, Any] | None = None  # applied when rendering prompts, not an engine arg
+
+    @model_validator(mode="after")
+    def _engine_fields(self) -> Args:
+        extra = [k for k in (self.model_extra or {}) if k not in ("_engine", "_sampling")]
+        if not extra:
+            return self
+        try:
+            import dataclasses
+
+            from vllm import EngineArgs
+        except Exception:  # noqa: BLE001 - no (working) vLLM here: the engine checks them when it starts
+            return self
+        valid = {f.name for f in dataclasses.fields(EngineArgs)}
+        unknown = [k for k in extra if k not in valid]
+        if unknown:
+            raise ValueError(
+                f"unknown engine arg(s) {', '.join(unknown)} (not vllm.EngineArgs fields); "
+                f"typed here: {', '.join(type(self).model_fields)}"
+            )
+        return self
+
 
 # engine arguments that change what a request generates (the cache key names them)
 NUMERIC_ARGS = (
@@ -172,6 +214,7 @@ class VLLMBackend:
     ) -> None:
         from transformers import AutoConfig, AutoTokenizer
 
+        self.chat_template_kwargs = dict(engine_args.pop("chat_template_kwargs", None) or {})  # a pinned date
         self.tok = AutoTokenizer.from_pretrained(model)
         cfg = AutoConfig.from_pretrained(model)
         self.max_len = (
@@ -183,7 +226,7 @@ class VLLMBackend:
         self.engine_args, self.model_path = engine_args, model
         self.dp = int(data_parallel_size or 1)
         if self.dp < 1:
-            raise ValueError(f"vllm backend: data_parallel_size must be >= 1, got {data_parallel_size}")
+            raise SpecError(f"vllm backend: data_parallel_size must be >= 1, got {data_parallel_size}")
         self._engine_path, self._sampling_path = _engine, _sampling
         cfg_dtype = str(getattr(cfg, "torch_dtype", None) or getattr(cfg, "dtype", None) or "").replace(
             "torch.", ""
@@ -271,8 +314,19 @@ class VLLMBackend:
     def count_tokens(self, prompts: list[str]) -> list[int]:
         return [len(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
-    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
-        return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    def apply_chat_template(
+        self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
+    ) -> str:
+        """The tokenizer's chat template (or ``chat_template``), with template variables: ``kwargs``
+        (``--chat-template-kwargs``, e.g. ``enable_thinking``) over the backend arg ``chat_template_kwargs``
+        (e.g. a pinned ``date_string``)."""
+        return self.tok.apply_chat_template(
+            messages,
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=chat_template,
+            **{**self.chat_template_kwargs, **kwargs},
+        )
 
     def _generation(self, req: Request, text: str, n: int, finish: str) -> Generation:
         text, _ = cut_at_stop(text, req.params.stop)

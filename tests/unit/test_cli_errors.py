@@ -1,0 +1,155 @@
+"""The CLI's one place for errors (harness.cli.common.handle_error behind the top-level group): every
+exception a verb raises is one stderr line and a documented exit code; no traceback unless STATBENCH_DEBUG=1."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.core.errors import RecordError, RunFailure, SpecError
+from tests.helpers.cli import ROOT, assert_one_error, statbench
+
+
+def _raise(exc: BaseException):
+    def boom(*args, **kwargs):
+        raise exc
+
+    return boom
+
+
+@pytest.fixture
+def run_dir(tmp_path) -> Path:
+    """A folder ``regress`` takes for a run (it holds a spec.json); what is inside is never reached."""
+    d = tmp_path / "cand"
+    d.mkdir()
+    (d / "spec.json").write_text("{}")
+    return d
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "needle"),
+    [
+        (SpecError("ref.yaml: tasks: bad"), 2, "statbench: error: ref.yaml: tasks: bad"),
+        (RecordError("runs/x/results.json: damaged"), 2, "damaged"),
+        (RunFailure("the server died"), 2, "the server died"),  # regress: never 1 except for a regression
+    ],
+)
+def test_statbench_errors_are_one_line_with_their_exit_code(
+    monkeypatch, run_dir, tmp_path, exc, code, needle
+):
+    import harness.reporting.regress as regress
+
+    monkeypatch.setattr(regress, "compare_reference", _raise(exc))
+    r = statbench("regress", "--candidate", run_dir, "--reference", tmp_path / "ref.yaml")
+    assert_one_error(r, code, needle)
+
+
+def test_a_crash_is_an_internal_error_exit_3_never_1(monkeypatch, run_dir, tmp_path):
+    import harness.reporting.regress as regress
+
+    monkeypatch.setattr(regress, "compare_reference", _raise(KeyError("tasks")))
+    r = statbench("regress", "--candidate", run_dir, "--reference", tmp_path / "ref.yaml")
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert lines == [
+        "statbench: internal error: KeyError: 'tasks' (run with STATBENCH_DEBUG=1 for the traceback)"
+    ]
+
+
+def test_debug_shows_the_real_exception(monkeypatch, run_dir, tmp_path):
+    import harness.reporting.regress as regress
+
+    monkeypatch.setattr(regress, "compare_reference", _raise(KeyError("tasks")))
+    with pytest.raises(KeyError):
+        statbench(
+            "regress",
+            "--candidate",
+            run_dir,
+            "--reference",
+            tmp_path / "r.yaml",
+            env={"STATBENCH_DEBUG": "1"},
+        )
+
+
+def test_ctrl_c_says_what_is_kept_and_exits_130(monkeypatch, tmp_path):
+    import harness.evaluation.runner as runner
+
+    monkeypatch.setattr(runner, "run_eval", _raise(KeyboardInterrupt()))
+    result = tmp_path / "outcome.json"
+    model = tmp_path / "m"
+    model.mkdir()
+    r = statbench(
+        "eval", "--model", model, "--tasks", "statbench_gsm8k", "--runs-dir", tmp_path / "runs",
+        "--result-file", result,
+    )  # fmt: skip
+    assert r.returncode == 130 and "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert lines[-1].startswith("statbench: interrupted:") and "cached" in lines[-1] and "rerun" in lines[-1]
+    assert '"error": "interrupted"' in result.read_text()
+
+
+def test_an_os_error_names_the_path_in_one_line(monkeypatch, tmp_path):
+    import harness.evaluation.runner as runner
+
+    err = OSError(28, "No space left on device", str(tmp_path / "runs" / "x"))
+    monkeypatch.setattr(runner, "run_eval", _raise(err))
+    model = tmp_path / "m"
+    model.mkdir()
+    r = statbench("eval", "--model", model, "--tasks", "statbench_gsm8k", "--runs-dir", tmp_path / "runs")
+    assert_one_error(r, 1, "No space left on device", str(tmp_path / "runs" / "x"))
+
+
+def test_multi_line_messages_and_markup_stay_one_literal_line(monkeypatch, run_dir, tmp_path):
+    import harness.reporting.regress as regress
+
+    monkeypatch.setattr(regress, "compare_reference", _raise(SpecError("first\nsecond [red]x[/] [bold]")))
+    r = statbench("regress", "--candidate", run_dir, "--reference", tmp_path / "ref.yaml")
+    assert_one_error(r, 2, "first second [red]x[/] [bold]")
+
+
+def test_error_lines_redact_secrets_in_urls(monkeypatch, run_dir, tmp_path):
+    import harness.reporting.regress as regress
+
+    monkeypatch.setattr(
+        regress, "compare_reference", _raise(SpecError("http://me:PASSWORD@h/v1?api-key=TOKEN refused"))
+    )
+    r = statbench("regress", "--candidate", run_dir, "--reference", tmp_path / "ref.yaml")
+    line = assert_one_error(r, 2, "http://me:***@h/v1?api-key=*** refused")
+    assert "PASSWORD" not in r.stderr and "TOKEN" not in r.stderr, line
+
+
+def test_usage_errors_of_several_verbs_read_statbench_error(tmp_path):
+    assert_one_error(statbench("ls", "nonsense"), 2, "unknown kind 'nonsense'")
+    assert_one_error(statbench("grade"), 2, "give an input JSONL file")
+    assert_one_error(statbench("eval", "--tasks", "statbench_gsm8k"), 2, "give --model")
+    assert_one_error(
+        statbench("eval", "--model", tmp_path, "--tasks", "statbench_gsm8k", "--seeds", "1,x"), 2, "--seeds"
+    )
+
+
+def test_every_verb_has_its_exit_codes_documented():
+    """docs/exit-codes.md has a row per command of the CLI, and the codes handle_error uses."""
+    from typer.main import get_command
+
+    from harness.cli import app
+
+    doc = (ROOT / "docs" / "exit-codes.md").read_text()
+    group = get_command(app)
+    names = []
+    for name, cmd in group.commands.items():
+        subs = getattr(cmd, "commands", None)
+        names += [f"{name} {s}" for s in subs] if subs else [name]
+    missing = [n for n in names if not re.search(rf"`statbench {re.escape(n)}[` ]", doc)]
+    assert not missing, f"docs/exit-codes.md lacks {missing}"
+    for code in ("0", "1", "2", "3", "130"):
+        assert f"| {code} |" in doc
+    help_text = statbench("regress", "--help").stdout
+    assert "1 regression" in " ".join(help_text.split())
+
+
+def test_unknown_options_stay_usage_errors_exit_2():
+    for args in (("eval", "--bogus"), ("regress", "--alpha", "x"), ("runs", "nope"), ("nope",)):
+        r = statbench(*args)
+        assert r.returncode == 2 and "internal error" not in r.stderr and "Traceback" not in r.stderr, args
