@@ -72,7 +72,7 @@ def demo(
             recipe.write_record(spec, pipe, summary, sw.EXAMPLE)
     except SpecError as e:
         fail(e)
-    _summary, table = sw.summarize(workdir, data_list, spec)
+    _summary, table = sw.summarize(workdir, data_list, spec, seed_list)
     notes = sw.selection_notes(workdir, data_list)
     cells = len(data_list) * len(seed_list)
     text = (

@@ -108,8 +108,9 @@ class Summary:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def collect(workdir: Path, data_seeds: list[int], spec) -> Summary:
-    """Every cell's accuracies and every GRPO stage's share of groups with reward signal."""
+def collect(workdir: Path, data_seeds: list[int], spec, seeds: list[int] | None = None) -> Summary:
+    """Every cell's accuracies and every GRPO stage's share of groups with reward signal (cells of ``seeds``
+    only, when given)."""
     from harness.core.tasks import task_docs
 
     task = spec.data.test_task
@@ -122,11 +123,15 @@ def collect(workdir: Path, data_seeds: list[int], spec) -> Summary:
             parts, summ = st["stage"].split("/"), st["summary"] or {}
             if parts[0] == "eval" and summ:
                 seed = int(parts[3].lstrip("s"))
+                if seeds is not None and seed not in seeds:
+                    continue
                 out.cells.setdefault((parts[1], parts[2]), {})[(ds, seed)] = accuracy(
                     wd / "runs" / summ["run"], task, docs
                 )
             elif parts[0] == "grpo" and summ.get("frac_reward_zero_std_mean") is not None:
                 seed = int(parts[2].lstrip("s"))
+                if seeds is not None and seed not in seeds:
+                    continue
                 out.signal.setdefault((parts[1], "grpo"), {})[(ds, seed)] = (
                     1 - summ["frac_reward_zero_std_mean"]
                 )
@@ -144,11 +149,13 @@ def _diff(ci: tuple[float, float, float] | None, d: list[float]) -> str:
     return f"{100 * m:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
 
 
-def summarize(workdir: Path, data_seeds: list[int], spec) -> tuple[Summary, str]:
+def summarize(
+    workdir: Path, data_seeds: list[int], spec, seeds: list[int] | None = None
+) -> tuple[Summary, str]:
     """The demo table: per arm, cell means and the paired differences from Uniform SFT with 95 % CIs."""
     from harness.skillworld.world import SKILLS
 
-    s = collect(workdir, data_seeds, spec)
+    s = collect(workdir, data_seeds, spec, seeds)
     ref = s.cells.get(REFERENCE, {})
     head = [
         "arm",
