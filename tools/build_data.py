@@ -399,10 +399,39 @@ def manifest_entry(name: str, path: Path, n: int) -> dict:
     }
 
 
+def build_skillworld(tasks_dir: Path, manifest: dict) -> None:
+    """The skill world's splits, generated here (not copied: ours, MIT), into ``tasks_dir`` and ``manifest``."""
+    from harness.skillworld.world import VERSION, build_splits
+
+    for split, rows in build_splits(0).items():
+        name = f"skillworld_{split}"
+        p = tasks_dir / f"{name}.jsonl"
+        write_jsonl(p, rows)
+        manifest[name] = {
+            "file": p.name,
+            "sha256": sha256(p),
+            "records": len(rows),
+            "license": "MIT (statbench)",
+            "sources": [{"generator": f"harness/skillworld/world.py v{VERSION}", "seed": 0}],
+        }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
-    sh = Shared(ap.parse_args().shared)
+    ap.add_argument(
+        "--skillworld-only",
+        action="store_true",
+        help="regenerate only the skill world's splits (no shared data)",
+    )
+    args = ap.parse_args()
+    if args.skillworld_only:
+        path = ROOT / "tasks" / "data" / "MANIFEST.json"
+        manifest = json.loads(path.read_text())
+        build_skillworld(path.parent, manifest)
+        path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        return
+    sh = Shared(args.shared)
 
     tasks_dir = ROOT / "tasks" / "data"
     math_rows, m500 = build_math(sh)
@@ -436,19 +465,7 @@ def main() -> None:
             "seed": SPLIT_SEED,
             "stratified_by": ["subject", "level"],
         }
-    from harness.skillworld.world import VERSION, build_splits
-
-    for split, rows in build_splits(0).items():  # generated here, not copied: ours, MIT
-        name = f"skillworld_{split}"
-        p = tasks_dir / f"{name}.jsonl"
-        write_jsonl(p, rows)
-        manifest[name] = {
-            "file": p.name,
-            "sha256": sha256(p),
-            "records": len(rows),
-            "license": "MIT (statbench)",
-            "sources": [{"generator": f"harness/skillworld/world.py v{VERSION}", "seed": 0}],
-        }
+    build_skillworld(tasks_dir, manifest)
     sys.path.insert(0, str(ROOT / "tools"))
     from build_fewshot import entries as fewshot_entries  # the --num-fewshot exemplars (from lm-eval)
 

@@ -60,7 +60,13 @@ def with_answers(
 
 
 def subsample(rows: list[dict[str, Any]], budget: int | None, seed: int) -> list[dict[str, Any]]:
-    """At most ``budget`` of ``rows``, a seeded sample kept in input order (all rows when ``budget`` is None)."""
+    """At most ``budget`` of ``rows``, a seeded sample kept in input order (all rows when ``budget`` is None),
+    after dropping repeated (problem, solution) pairs: every arm that is cut to the budget is de-duplicated
+    the same way (STAT-Sel's answers already are; synthetic questions can get identical solutions)."""
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        unique.setdefault((r["problem"], r["solution"]), r)
+    rows = list(unique.values())
     if budget is None or len(rows) <= budget:
         return rows
     keep = set(random.Random(seed).sample(range(len(rows)), budget))

@@ -196,7 +196,13 @@ def plan(spec: ExperimentSpec, workdir: Path, build_student: bool = True) -> Pip
                     Stage(
                         f"grpo/{method}/s{seed}",
                         "grpo",
-                        {"student": student, "hp": spec.grpo().model_dump(), "seed": seed, "data": data},
+                        {
+                            "student": student,
+                            "hp": spec.grpo().model_dump(),
+                            "seed": seed,
+                            "data": data,
+                            "data_seed": spec.data_seed,  # draws the question sample
+                        },
                         deps,
                         grpo_stage(spec, method, seed),
                         version=2,  # 2: decontaminated question pool, micro-batched steps

@@ -195,7 +195,9 @@ class GRPOSpec(_Strict):
     epochs: float = 6
     max_steps: int | None = None
     temperature: float = 1.0
-    question_limit: int | None = None  # N questions of the (decontaminated) pool
+    question_limit: int | None = (
+        None  # a seeded sample (data_seed) of N questions of the (decontaminated) pool
+    )
     use_vllm: Literal["auto", "on", "off"] = "auto"
     save_steps: int = 50
 

@@ -60,6 +60,16 @@ def grpo_pool(spec: ExperimentSpec) -> tuple[list[dict[str, Any]], dict]:
     return _decontaminate(spec, pool_rows(spec))
 
 
+def sample_questions(rows: list[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
+    """GRPO's questions: all ``rows``, or a seeded sample of ``limit`` of them; not the first rows, which
+    are grouped by type in a generated pool."""
+    import random
+
+    return (
+        random.Random(f"grpo-questions-{seed}").sample(rows, limit) if limit and limit < len(rows) else rows
+    )
+
+
 def student_path(spec: ExperimentSpec, build: bool = True) -> Path | None:
     """The student's checkpoint directory: a path, or a hub id already in the local HF cache (never downloads)."""
     p = Path(spec.student.model)
@@ -398,7 +408,7 @@ def grpo_stage(spec: ExperimentSpec, method: str, seed: int):
         hp = spec.grpo()
         init = student_path(spec) if method == "base" else _model_dir(ctx.inputs, f"sft/{method}/s{seed}")
         clean, contamination = grpo_pool(spec)  # decontaminate first, then pick the questions
-        questions = clean[: hp.question_limit] if hp.question_limit else clean
+        questions = sample_questions(clean, hp.question_limit, spec.data_seed)
         meta = grpo.train(
             str(init),
             questions,
