@@ -52,6 +52,7 @@ def train(
     log=print,
     data: str = "math_train",
     chat_template_date: str | None = None,
+    report_to: list[str] | None = None,
 ) -> dict[str, Any]:
     """GRPO-train ``model_path`` on ``questions`` (checker reward) into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
@@ -111,7 +112,7 @@ def train(
         vllm_mode="colocate",
         vllm_gpu_memory_utilization=hp.vllm_gpu_memory_utilization,
         chat_template_kwargs=chat_template_kwargs(Path(model_path), chat_template_date) or None,
-        **trainer_io_args(hp.save_steps, cuda),
+        **trainer_io_args(hp.save_steps, cuda, report_to),
         gradient_checkpointing=hp.gradient_checkpointing and cuda,  # memory on GPU; the CPU models are tiny
         dataloader_num_workers=0,
         disable_tqdm=True,

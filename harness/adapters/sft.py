@@ -55,15 +55,16 @@ def prompt_completion(
     return [{"prompt": prompt_for(data, r["problem"]), "completion": " " + r["solution"]} for r in rows]
 
 
-def trainer_io_args(save_steps: int, cuda: bool) -> dict[str, Any]:
+def trainer_io_args(save_steps: int, cuda: bool, report_to: list[str] | None = None) -> dict[str, Any]:
     """TrainingArguments shared by the SFT and GRPO stages: checkpoints every ``save_steps`` (two kept, so a
-    killed stage resumes), a log line per step, no integrations, bf16 on CUDA and plain fp32 on CPU."""
+    killed stage resumes), a log line per step, the spec's ``hparams.report_to`` integrations (none by
+    default), bf16 on CUDA and plain fp32 on CPU."""
     return {
         "save_strategy": "steps",
         "save_steps": save_steps,
         "save_total_limit": 2,
         "logging_steps": 1,
-        "report_to": "none",
+        "report_to": list(report_to) if report_to else "none",
         "bf16": cuda,
         "use_cpu": not cuda,
     }
@@ -80,6 +81,7 @@ def train(
     log=print,
     data: str = "math_train",
     chat_template_date: str | None = None,
+    report_to: list[str] | None = None,
 ) -> dict[str, Any]:
     """SFT (LoRA/QLoRA/full) of ``model_path`` on ``rows`` at learning rate ``lr`` into ``out_dir``, resuming from checkpoints in ``work_dir``; returns the stage summary."""
     import torch
@@ -143,7 +145,7 @@ def train(
         optim=hp.optim if cuda else "adamw_torch",
         completion_only_loss=True,
         train_sampling_strategy="group_by_length" if hp.group_by_length else "random",
-        **trainer_io_args(hp.save_steps, cuda),
+        **trainer_io_args(hp.save_steps, cuda, report_to),
         gradient_checkpointing=hp.gradient_checkpointing and cuda,
         dataloader_num_workers=0,
         disable_tqdm=True,

@@ -215,6 +215,9 @@ class HParams(_Strict):
     preset: Literal["paper", "cpu-tiny"] = "paper"
     sft: dict[str, Any] = {}
     grpo: dict[str, Any] = {}
+    # TRL's ``report_to`` for the SFT and GRPO stages (e.g. [wandb]; its own env vars, such as WANDB_PROJECT,
+    # pass through). Where training logs go changes no output, so it is not part of any stage hash.
+    report_to: list[Literal["wandb", "mlflow", "tensorboard", "trackio"]] = []
 
 
 class ExperimentEval(_Strict):

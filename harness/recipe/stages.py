@@ -354,6 +354,7 @@ def sft_stage(spec: ExperimentSpec, method: str, lr: float, seed: int):
             log=ctx.log,
             data=spec.data.pool,
             chat_template_date=spec.student.chat_template_date,
+            report_to=spec.hparams.report_to,
         )
         keys = ("method", "learning_rate", "steps", "train_loss", "examples", "resumed_from", "batch_plan")
         return {k: meta[k] for k in keys}
@@ -419,6 +420,7 @@ def grpo_stage(spec: ExperimentSpec, method: str, seed: int):
             log=ctx.log,
             data=spec.data.pool,
             chat_template_date=spec.student.chat_template_date,
+            report_to=spec.hparams.report_to,
         )
         keys = ("steps", "questions", "vllm", "no_signal", "frac_reward_zero_std_mean", "resumed_from")
         return {k: meta[k] for k in keys} | {

@@ -116,8 +116,10 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
     if not f.is_file():
         raise SpecError(f"{f}: not a board (no board.yaml there)")
     try:
-        raw = yaml.safe_load(f.read_text())
+        raw = yaml.safe_load(f.read_text(encoding="utf-8"))
         board = BoardSpec.model_validate(raw)
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{f}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     except yaml.YAMLError as e:
         raise SpecError(f"{f}: invalid YAML ({e})") from e
     except ValidationError as e:

@@ -1,5 +1,5 @@
-"""Fuzz (hypothesis) the spec readers: an experiment spec, a ``regress --reference`` file and an
-``eval --spec`` job file. Whatever the bytes or the YAML/JSON structure, each either parses or raises one
+"""Fuzz (hypothesis) the spec readers: an experiment spec, a ``regress --reference`` file, an
+``eval --spec`` job file and a leaderboard's board.yaml. Whatever the bytes or the YAML/JSON structure, each either parses or raises one
 ``SpecError`` whose message is one line naming the file; never another exception."""
 
 from __future__ import annotations
@@ -110,6 +110,24 @@ def test_job_file_reader(tmp_path_factory, doc):
     from harness.cli.eval import load_job
 
     _one_line_spec_error(load_job, _write(tmp_path_factory.mktemp("job"), "job.json", doc))
+
+
+def _board_like(columns, rows, base):
+    return yaml.safe_dump(
+        {"title": "t", "protocol": "greedy", "columns": columns, "groups": [{"rows": rows}], "base": base}
+    )
+
+
+near_board = st.builds(_board_like, trees, trees, scalars)
+
+
+@SETTINGS
+@given(doc=st.one_of(documents, near_board))
+def test_board_file_reader(tmp_path_factory, doc):
+    from harness.reporting.board import load_board
+
+    folder = tmp_path_factory.mktemp("board")
+    _one_line_spec_error(load_board, _write(folder, "board.yaml", doc))
 
 
 def test_the_examples_still_parse():

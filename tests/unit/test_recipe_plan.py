@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.errors import SpecError
 from harness.recipe import plan
 from harness.recipe.experiment import load_experiment
 from tests.helpers.cli import statbench
@@ -215,3 +216,17 @@ def test_the_chat_template_date_keys_the_training_and_eval_stages(tmp_path):
     for name in ("student/val", "sft/math-train/lr0.001/s0", "grpo/stat-sel/s0", "eval/stat-sel/sft/s0"):
         assert before[name] != after[name], name
     assert before["skillmap"] == after["skillmap"]
+
+
+def test_report_to_reaches_trl_and_changes_no_stage_hash(tmp_path):
+    from harness.adapters.sft import trainer_io_args
+
+    spec = load_experiment(TINY).with_workdir(tmp_path, TINY.parent)
+    tracked = spec.model_copy(update={"hparams": spec.hparams.model_copy(update={"report_to": ["wandb"]})})
+    assert _hashes(spec, tmp_path) == _hashes(tracked, tmp_path)  # where logs go changes no output
+    assert trainer_io_args(10, False)["report_to"] == "none"
+    assert trainer_io_args(10, False, tracked.hparams.report_to)["report_to"] == ["wandb"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nstudent: {model: m}\nhparams: {report_to: [wandbb]}\n")
+    with pytest.raises(SpecError, match="report_to"):
+        load_experiment(bad)
