@@ -163,3 +163,17 @@ def make_backend(name: str, model: str, args: dict[str, Any]) -> Backend:
     check_backend_args(name, args)
     cls = BACKENDS[name][0].split(":")[1]
     return getattr(_module(name), cls)(model, **args)
+
+
+def tokenizer_chat(tok, defaults: dict[str, Any], messages: list[dict[str, str]], chat_template: str | None,
+                   kwargs: dict[str, Any]) -> str:  # fmt: skip
+    """A prompt from a local tokenizer's chat template (or ``chat_template``), with template variables
+    ``kwargs`` (``--chat-template-kwargs``, e.g. ``enable_thinking``) over ``defaults`` (the backend arg
+    ``chat_template_kwargs``, e.g. a pinned ``date_string``); shared by the hf and vllm backends."""
+    return tok.apply_chat_template(
+        messages,
+        tokenize=False,
+        add_generation_prompt=True,
+        chat_template=chat_template,
+        **{**defaults, **kwargs},
+    )

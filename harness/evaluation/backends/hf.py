@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from harness.core.errors import SpecError
-from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
+from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop, tokenizer_chat
 from harness.evaluation.cache import Generation
 
 
@@ -144,16 +144,8 @@ class HFBackend:
     def apply_chat_template(
         self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
     ) -> str:
-        """The tokenizer's chat template (or ``chat_template``), with template variables: ``kwargs``
-        (``--chat-template-kwargs``, e.g. ``enable_thinking``) over the backend arg ``chat_template_kwargs``
-        (e.g. a pinned ``date_string``)."""
-        return self.tok.apply_chat_template(
-            messages,
-            tokenize=False,
-            add_generation_prompt=True,
-            chat_template=chat_template,
-            **{**self.chat_template_kwargs, **kwargs},
-        )
+        """The tokenizer's chat template (``backends.tokenizer_chat``)."""
+        return tokenizer_chat(self.tok, self.chat_template_kwargs, messages, chat_template, kwargs)
 
     def run(self, requests: list[Request], sink: Sink, batch_size: int) -> None:
         """Generate the scheduler's batches (``Request.batch``), at most ``batch_size`` prompts at a time;

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.core.errors import SpecError
-from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
+from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop, tokenizer_chat
 from harness.evaluation.cache import Generation
 
 
@@ -317,16 +317,8 @@ class VLLMBackend:
     def apply_chat_template(
         self, messages: list[dict[str, str]], chat_template: str | None = None, **kwargs: Any
     ) -> str:
-        """The tokenizer's chat template (or ``chat_template``), with template variables: ``kwargs``
-        (``--chat-template-kwargs``, e.g. ``enable_thinking``) over the backend arg ``chat_template_kwargs``
-        (e.g. a pinned ``date_string``)."""
-        return self.tok.apply_chat_template(
-            messages,
-            tokenize=False,
-            add_generation_prompt=True,
-            chat_template=chat_template,
-            **{**self.chat_template_kwargs, **kwargs},
-        )
+        """The tokenizer's chat template (``backends.tokenizer_chat``)."""
+        return tokenizer_chat(self.tok, self.chat_template_kwargs, messages, chat_template, kwargs)
 
     def _generation(self, req: Request, text: str, n: int, finish: str) -> Generation:
         text, _ = cut_at_stop(text, req.params.stop)
