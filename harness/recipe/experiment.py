@@ -8,6 +8,7 @@ README lists the choice made for each.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.core.errors import SpecError, validation_message
 from harness.core.protocols import get_protocol
-from harness.core.tasks import SUITES, TASKS
+from harness.core.tasks import INCLUDE_ENV, SUITES, TASKS, include_path
 from harness.recipe.methods import METHODS
 
 
@@ -237,6 +238,9 @@ class ExperimentSpec(_Strict):
 
     name: str
     seeds: list[int] = [0]
+    # task folders (lm-eval's --include_path) whose tasks this experiment names; relative to the spec file
+    # ({spec_dir} also works); registered before the task names are checked, passed to every evaluation
+    include_path: list[str] = []
     student: StudentSpec
     teacher: TeacherSpec = TeacherSpec()
     data: DataSpec = DataSpec()
@@ -365,6 +369,20 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return raw
 
 
+def _register_include_path(spec: ExperimentSpec, path: Path) -> ExperimentSpec:
+    """Resolve ``include_path`` against the spec file's folder and register those task folders (also in
+    ``$STATBENCH_INCLUDE_PATH``, so the commands the recipe starts see the tasks too)."""
+    here = path.resolve().parent
+    dirs = [str((here / d.replace("{spec_dir}", str(here))).resolve()) for d in spec.include_path]
+    try:
+        include_path(dirs)
+    except SpecError as e:
+        raise SpecError(f"{path}: include_path: {e}") from None
+    known = [d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()]
+    os.environ[INCLUDE_ENV] = os.pathsep.join(dict.fromkeys([*known, *dirs]))
+    return spec.model_copy(update={"include_path": dirs})
+
+
 def load_experiment(path: Path, overrides: dict[str, Any] | None = None) -> ExperimentSpec:
     """Load and validate (``overrides`` deep-merged over the file first); errors name the file and every offending key."""
     raw = _deep_merge(_load_raw(Path(path)), overrides or {})
@@ -372,6 +390,8 @@ def load_experiment(path: Path, overrides: dict[str, Any] | None = None) -> Expe
         spec = ExperimentSpec.model_validate(raw)
     except ValidationError as e:
         raise SpecError(f"{path}: {validation_message(e)}") from None
+    if spec.include_path:
+        spec = _register_include_path(spec, Path(path))
     for task in spec.eval_tasks() + [spec.data.val_task, spec.data.test_task, spec.eval.lr_select_task]:
         if task not in TASKS:
             raise SpecError(f"{path}: unknown task '{task}'; valid tasks: {', '.join(TASKS)}")

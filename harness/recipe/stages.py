@@ -140,6 +140,7 @@ def _eval(
         backend_args=backend_args,
         labels=labels,
         subsets=subsets or {},
+        **({"include_path": list(spec.include_path)} if spec.include_path else {}),
     )
     return run_eval(es, ctx.workdir / "runs", log=ctx.log)
 
@@ -496,6 +497,10 @@ def board_stage(spec: ExperimentSpec, arms: list[tuple[str, str]]):
             "subsets": {MATHD: spec.data.test_task} if MATHD in columns else {},
             "skills_task": spec.data.test_task if spec.data.test_task in columns else None,
         }
+        if (
+            spec.include_path
+        ):  # the experiment's task folders, so `statbench leaderboard` on it sees the tasks
+            board["include_path"] = list(spec.include_path)
         folder = ctx.workdir / "board"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "board.yaml").write_text(yaml.safe_dump(board, sort_keys=False))

@@ -73,6 +73,9 @@ class BoardSpec(BaseModel):
     reference_model: str | None = None  # show the paper's reported rows for this student
     skills_task: str | None = None  # a MATH-based column whose problems carry skill labels
     subsets: dict[str, str] = {}  # id-list columns (e.g. statbench_mathd) -> the registered task they subset
+    include_path: list[
+        str
+    ] = []  # task folders (--include-path) with the columns' tasks; relative to the board
 
     def family(self, task: str) -> str:
         return TASKS[self.subsets.get(task, task)].family
@@ -125,6 +128,13 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
     except ValidationError as e:
         raise SpecError(f"{f}: {validation_message(e)}") from None
     get_protocol(board.protocol)
+    if board.include_path:  # register the task folders before the columns are checked
+        from harness.core.tasks import include_path
+
+        try:
+            include_path([folder / d for d in board.include_path])
+        except SpecError as e:
+            raise SpecError(f"{f}: include_path: {e}") from None
     unknown = [
         c
         for c in board.columns + ([board.skills_task] if board.skills_task else [])

@@ -112,9 +112,11 @@ def collect(workdir: Path, data_seeds: list[int], spec, seeds: list[int] | None 
     """Every cell's accuracies and every GRPO stage's share of groups with reward signal (cells of ``seeds``
     only, when given)."""
     from harness.core.tasks import task_docs
+    from harness.skillworld.world import parse
 
     task = spec.data.test_task
-    docs = {str(d["id"]): d for d in task_docs(task)}
+    # the task folder's documents carry id, problem, answer and skills; the template is read off the problem
+    docs = {str(d["id"]): {**d, "template": parse(d["problem"])[1]} for d in task_docs(task)}
     out = Summary()
     for ds in data_seeds:
         wd = cell_dir(workdir, ds)

@@ -108,3 +108,76 @@ def test_paired_ci():
     assert m == pytest.approx(0.02) and hi - m == pytest.approx(4.3027 * 0.01 / 3**0.5, rel=1e-3)
     assert lo == pytest.approx(2 * m - hi)
     assert paired_ci([0.05]) is None
+
+
+TASKS_DIR = ROOT / "examples" / "skillworld" / "tasks"
+WORLD_TASKS = {"statbench_skillworld": "skillworld_test", "statbench_skillworld_val": "skillworld_val"}
+
+
+def test_world_tasks_are_a_pinned_task_folder_loaded_through_the_spec():
+    import json
+
+    from harness.core.tasks import TASKS, read_user_task, task_docs, tasks_dir
+
+    spec = load_spec([0], 0)
+    assert spec.include_path == [str(TASKS_DIR)]  # relative to the spec file, resolved
+    assert spec.eval_tasks() == ["statbench_skillworld"]
+    manifest = json.loads((tasks_dir() / "data" / "MANIFEST.json").read_text())
+    for task, data in WORLD_TASKS.items():
+        td = TASKS[task]
+        assert td.user is not None and Path(td.user.yaml) == TASKS_DIR / f"{task}.yaml"  # not the registry
+        assert read_user_task(TASKS_DIR / f"{task}.yaml")[1].user.sha256 == manifest[data]["sha256"]  # pinned
+        # the documents (so the prompts and the samples) are the bundled records, asked with the world's prompt
+        rows = load_benchmark(data)
+        docs = task_docs(task)
+        assert [d["id"] for d in docs] == [r["id"] for r in rows]
+        assert [d["answer"] for d in docs] == [r["answer"] for r in rows]
+        assert [d["skills"] for d in docs] == [r["skills"] for r in rows]
+        assert [d["prompt"] for d in docs] == [world.PROMPT.format(problem=r["problem"]) for r in rows]
+
+
+def test_world_task_refuses_drifted_data(tmp_path):
+    import yaml
+
+    from harness.core.errors import DataIntegrityError
+    from harness.core.tasks import read_user_task, user_docs
+
+    src = TASKS_DIR / "statbench_skillworld_val.yaml"
+    cfg = yaml.safe_load(src.read_text().split("\ncustom_dataset:")[0])
+    data = (TASKS_DIR / cfg["dataset_kwargs"]["data"]).resolve()
+    lines = data.read_text().splitlines(keepends=True)
+    (tmp_path / "val.jsonl").write_text(
+        "".join(lines[:-1]) + lines[-1].replace('"answer": "', '"answer": "1')
+    )
+    cfg["dataset_kwargs"]["data"] = "val.jsonl"
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(cfg))
+    _, td = read_user_task(tmp_path / "t.yaml")
+    with pytest.raises(DataIntegrityError, match=r"val\.jsonl: sha256 .* does not match .* pinned in"):
+        user_docs(td.user)
+
+
+def test_board_registers_its_include_path(tmp_path):
+    import subprocess
+    import sys
+
+    # a fresh process (nothing registered): a board names the world's task; its include_path makes it known
+    for name, extra in (("with", f"include_path: [{TASKS_DIR}]\n"), ("without", "")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "board.yaml").write_text(
+            f"title: t\ncolumns: [statbench_skillworld]\ngroups: []\n{extra}"
+        )
+    code = (
+        "import sys; from pathlib import Path; from harness.core.errors import SpecError\n"
+        "from harness.reporting.board import load_board\n"
+        "try:\n    load_board(Path(sys.argv[2]))\nexcept SpecError as e:\n    print(e)\n"
+        "load_board(Path(sys.argv[1]))  # after the refusal: registering is what makes the task known\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "STATBENCH_INCLUDE_PATH"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "with"), str(tmp_path / "without")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert "without/board.yaml: columns: unknown task(s) statbench_skillworld" in out

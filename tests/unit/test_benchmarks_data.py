@@ -21,8 +21,6 @@ EXPECTED = {
     "statbench_math_perturb_hard": 279,
     "statbench_minerva272": 272,
     "statbench_olympiadbench": 675,
-    "statbench_skillworld": 3000,
-    "statbench_skillworld_val": 400,
 }
 
 
