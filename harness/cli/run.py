@@ -182,6 +182,7 @@ def _dry_run(spec, pipe, from_stage: str | None, only: list[str] | None) -> None
 def _run_on_executor(
     spec, pipe, experiment: Path, wd: Path, from_stage, opts: ExecutorOptions, gpus: int | None
 ) -> dict:
+    from harness.core.tasks import task_folder_paths
     from harness.executors import ExecutorError
     from harness.executors.jobs import run_pipeline
     from harness.recipe import student_path
@@ -189,6 +190,7 @@ def _run_on_executor(
     allow = [*opts.env, spec.teacher.api_key_env] if spec.teacher.api_key_env else list(opts.env)
     student = student_path(spec, build=False)
     mounts = (str(Path(student).resolve()),) if student and Path(student).exists() else ()
+    mounts = (*mounts, *task_folder_paths(spec.include_path)[1])  # the spec's task folders and their data
     ex = opts.make(allow)  # ExecutorError: one line, exit 1
     results = run_pipeline(pipe, ex, experiment, wd, from_stage, gpus, mounts, log=lambda m: err.print(m))
     failed = [r for r in results if not r.ok]

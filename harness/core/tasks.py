@@ -523,3 +523,24 @@ def register_env() -> list[str]:
     """Register the task folders named by ``$STATBENCH_INCLUDE_PATH`` (``os.pathsep``-separated); the CLI
     calls this before every command, so boards, the gate and rescore see those tasks too."""
     return include_path([d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()])
+
+
+def task_folder_paths(dirs: list[str | Path], tasks: list[str] = ()) -> tuple[list[str], list[str]]:
+    """What a job on another machine or in a container needs to see the task-folder tasks it runs:
+    (folders to register there, host paths to make readable there). The folders are ``dirs`` (absolute)
+    plus the folder of each task-folder task named in ``tasks`` that came from elsewhere (e.g.
+    ``$STATBENCH_INCLUDE_PATH``, which a job does not inherit); the paths are those folders and the data
+    files of their tasks, less any path inside another."""
+    folders = [str(Path(d).resolve()) for d in dirs]
+    for name in tasks:
+        td = TASKS.get(name)
+        if td is not None and td.user is not None:
+            folders.append(str(Path(td.user.yaml).parent))
+    folders = list(dict.fromkeys(folders))
+    data = []
+    for d in folders:
+        for path in sorted(Path(d).rglob("*.yaml")):
+            if is_user_task(cfg := _read_yaml(path)):
+                data.append(str((path.parent / cfg["dataset_kwargs"]["data"]).resolve()))
+    paths = list(dict.fromkeys([*folders, *data]))
+    return folders, [p for p in paths if not any(q != p and Path(p).is_relative_to(q) for q in paths)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.core.hashing import sha256_json
+from harness.core.tasks import task_folder_paths
 from harness.executors import Job, JobResult
 from harness.records.models import EvalJob, EvalSpec
 
@@ -13,7 +14,9 @@ JOBS_DIR = ".jobs"  # under the runs dir / workdir: one folder per job for job.j
 
 def eval_jobs(specs: list[EvalSpec], runs_dir: Path, force: bool = False, gpus: int = 1) -> list[Job]:
     """One ``statbench eval --spec job.json`` job per spec (one model, one task, one seed each, typically);
-    model directories that exist here are passed (and mounted) by absolute path."""
+    model directories that exist here are passed (and mounted) by absolute path, and so are the task
+    folders of its task-folder tasks and their data (also one named only by ``$STATBENCH_INCLUDE_PATH``).
+    ``include_path`` is not part of the spec hash, so this changes no run id or cache key."""
     runs = str(Path(runs_dir).resolve())
     jobs = []
     for spec in specs:
@@ -21,9 +24,15 @@ def eval_jobs(specs: list[EvalSpec], runs_dir: Path, force: bool = False, gpus: 
         if Path(spec.model).exists():
             mounts = (str(Path(spec.model).resolve()),)
             spec = spec.model_copy(update={"model": mounts[0]})
+        folders, paths = task_folder_paths(spec.include_path, spec.tasks)
+        if folders:
+            mounts = (*mounts, *paths)
+            spec = spec.model_copy(update={"include_path": folders})
         payload = EvalJob(spec=spec, runs_dir=runs, force=force).model_dump_json(indent=1)
         name = f"{Path(spec.model).name}/{','.join(spec.tasks)}/s{spec.seed}"
-        key = sha256_json([name, spec.model_dump(exclude={"model"}), force])[:16]  # stable across machines
+        key = sha256_json([name, spec.model_dump(exclude={"model", "include_path"}), force])[
+            :16
+        ]  # stable across machines
         files = str(Path(runs) / JOBS_DIR / f"{name.replace('/', '--')}-{key}")
         jobs.append(Job(name, ("eval",), gpus, (*mounts, runs), (runs,), files, payload))
     return jobs

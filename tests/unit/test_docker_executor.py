@@ -182,3 +182,59 @@ def test_no_engine_is_one_clear_sentence(tmp_path, monkeypatch):
 def test_unknown_executor_names_the_valid_ones():
     with pytest.raises(ExecutorError, match="valid executors: local, docker, ray, slurm"):
         make_executor("kubernetes")
+
+
+@pytest.fixture
+def registry():
+    """The task registry, restored after the test (registering a task folder adds to it)."""
+    from harness.core import tasks as T
+
+    saved, included = dict(T.TASKS), dict(T._INCLUDED)
+    yield T
+    T.TASKS.clear()
+    T.TASKS.update(saved)
+    T._INCLUDED.clear()
+    T._INCLUDED.update(included)
+
+
+@pytest.mark.parametrize("via_env", [False, True])
+def test_task_folders_and_their_data_reach_the_container(tmp_path, monkeypatch, registry, via_env):
+    """A task folder whose data lies outside it: the job registers the folder (absolute; also one known only
+    from $STATBENCH_INCLUDE_PATH, which a container does not inherit) and the container can read both."""
+    data = tmp_path / "shared-data" / "q.jsonl"
+    data.parent.mkdir()
+    data.write_text('{"q": "1+1", "a": 2}\n')
+    folder = tmp_path / "mytasks"
+    folder.mkdir()
+    (folder / "t1.yaml").write_text(
+        "task: t1\ndataset_kwargs: {data: ../shared-data/q.jsonl, question: q, answer: a, family: aime}\n"
+    )
+    (folder / "t2.yaml").write_text(  # its data inside the folder: no mount of its own
+        "task: t2\ndataset_kwargs: {data: t2.jsonl, question: q, answer: a, family: aime}\n"
+    )
+    registry.include_path([folder])
+    monkeypatch.chdir(tmp_path)
+    given = [] if via_env else ["mytasks"]  # relative, as typed on the command line
+    [job] = eval_jobs(["Qwen/Qwen2.5-Math-1.5B"], ["t1"], [0], tmp_path / "runs", include_path=given)
+    sent = EvalJob.model_validate_json(job.spec).spec
+    assert sent.include_path == [str(folder.resolve())]
+    assert set(job.mounts) == {str(folder.resolve()), str(data.resolve()), str((tmp_path / "runs").resolve())}
+    argv = DockerExecutor(image="img:1", hf_cache="/nonexistent", user="1000:1000").spec(job).argv()
+    for p in (folder, data):
+        assert f"{p.resolve()}:{p.resolve()}:ro" in argv
+    # the job id does not depend on where the folder sits on this machine
+    [plain] = eval_jobs(["Qwen/Qwen2.5-Math-1.5B"], ["t1"], [0], tmp_path / "runs")
+    assert job.files == plain.files
+
+
+def test_the_skill_world_stages_see_their_task_folder():
+    from harness.core.tasks import task_folder_paths
+
+    root = Path(__file__).resolve().parents[2]
+    folders, paths = task_folder_paths([root / "examples" / "skillworld" / "tasks"])
+    assert folders == [str(root / "examples" / "skillworld" / "tasks")]
+    assert paths == [
+        folders[0],
+        str(root / "tasks" / "data" / "skillworld_test.jsonl"),
+        str(root / "tasks" / "data" / "skillworld_val.jsonl"),
+    ]
