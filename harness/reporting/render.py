@@ -6,7 +6,7 @@ an axis zoomed to the data (its range is printed under it); each row's differenc
 from zero; the per-skill accuracy heatmap (a table, so headers wrap instead of being cut); and the
 failures-per-skill bars (the Missing-Skill-Profile view) with a count axis and values. A row has one
 style (colour, and a fill pattern past the palette or for a second row of the same label) in every chart.
-Everything user-supplied is escaped: HTML with ``html.escape``, markdown with :func:`board.md`.
+Everything user-supplied is escaped: HTML with ``html.escape``, markdown with :func:`formats.md`.
 Output depends only on the board's inputs (no timestamps), so regeneration is byte-stable.
 """
 
@@ -32,7 +32,8 @@ from harness.core.svg import (
     wrap,
 )
 from harness.core.tasks import short_name
-from harness.reporting.board import Board, Cell, md, pct, signed_pct
+from harness.reporting.board import Board, Cell
+from harness.reporting.formats import md, pct, signed_pct
 
 TOP_SKILLS = 15
 FAIL_SKILLS = 12
@@ -709,7 +710,9 @@ def generate(board_path, runs_dir, allow_shrink: bool = False) -> dict[str, obje
     (``SpecError``) unless ``allow_shrink``.
     """
     from harness.core.fileio import atomic_write_text
-    from harness.reporting.board import build_board, load_board, to_csv
+    from harness.reporting.board import build_board
+    from harness.reporting.board_spec import load_board
+    from harness.reporting.formats import to_csv
 
     spec, folder = load_board(Path(board_path))
     board = build_board(spec, folder, Path(runs_dir))
