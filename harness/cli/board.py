@@ -31,7 +31,7 @@ def leaderboard(
     settings, or a regeneration that would empty filled cells (without --allow-shrink).
     """
     from harness.core.errors import SpecError
-    from harness.reporting.board import resolve_board
+    from harness.reporting.board_spec import resolve_board
     from harness.reporting.render import generate, main_table
 
     try:

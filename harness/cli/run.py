@@ -113,7 +113,8 @@ def run(
             return
         out = recipe.write_record(spec, pipe, summary, experiment)
         if (wd / "board" / "board.yaml").is_file():
-            from harness.reporting.board import build_board, load_board
+            from harness.reporting.board import build_board
+            from harness.reporting.board_spec import load_board
             from harness.reporting.render import main_table
 
             print(main_table(build_board(*load_board(wd / "board"), wd / "runs")))

@@ -1,7 +1,7 @@
 """Leaderboards: ``statbench leaderboard BOARD`` -> README.md, table.csv, index.html (byte-stable).
 
-A board is ``leaderboards/<board>/board.yaml``: rows (grouped, e.g. SFT / SFT+GRPO) select runs from the
-index by model glob, labels and seeds; columns are tasks; one protocol. A cell pools the matching runs
+A built board fills each row × column cell from the run index (the board file is read by
+:mod:`harness.reporting.board_spec`). A cell pools the matching runs
 (one per seed, the latest) per problem, and its 95 % CI is a bootstrap over problems (for avg@k the
 problem's mean over its samples is resampled, never single samples). A row missing a run or a task is an
 explicit gap, never a zero. The paper's reported numbers can be shown as separate, marked rows; they
@@ -16,140 +16,25 @@ its per-seed values, so the between-seed spread (range, SD) is reported next to 
 from __future__ import annotations
 
 import csv
-import difflib
 import fnmatch
 import io
 import json
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.core import stats
-from harness.core.errors import SpecError, validation_message
+from harness.core.errors import SpecError
 from harness.core.protocols import get_protocol
 from harness.core.tasks import TASKS, read_bundled
 from harness.records.intervals import edge_interval
 from harness.records.models import ResolvedSpec
 from harness.records.scores import per_problem_scores
 from harness.records.store import RunIndex, read_run
+from harness.reporting.board_spec import BoardSpec, RowSpec
 from harness.reporting.compat import differences, effective_spec
-
-
-class RowSpec(BaseModel):
-    """One board row: which runs it selects (model glob, labels, seeds, or explicit run ids)."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    label: str
-    model: str | None = None  # glob on the run's model path
-    labels: dict[str, str] = {}
-    seeds: list[int] | None = None
-    runs: list[str] | None = None  # explicit run ids (override the other selectors)
-
-
-class GroupSpec(BaseModel):
-    """A named group of rows (e.g. SFT, SFT+GRPO)."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    rows: list[RowSpec]
-
-
-class BoardSpec(BaseModel):
-    """A board.yaml: title, protocol, columns (tasks), groups of rows, the base row and options."""
-
-    model_config = ConfigDict(extra="forbid")
-    title: str
-    description: str = ""
-    protocol: str = "stat-paper"
-    columns: list[str] = Field(min_length=1)
-    base: str | None = None
-    groups: list[GroupSpec]
-    reference_model: str | None = None  # show the paper's reported rows for this student
-    skills_task: str | None = None  # a MATH-based column whose problems carry skill labels
-    subsets: dict[str, str] = {}  # id-list columns (e.g. statbench_mathd) -> the registered task they subset
-    include_path: list[
-        str
-    ] = []  # task folders (--include-path) with the columns' tasks; relative to the board
-
-    def family(self, task: str) -> str:
-        return TASKS[self.subsets.get(task, task)].family
-
-
-def board_names(boards_dir: Path) -> list[str]:
-    """The boards under ``boards_dir``: the folders holding a board.yaml."""
-    return sorted(p.parent.name for p in Path(boards_dir).glob("*/board.yaml"))
-
-
-def resolve_board(board: str, boards_dir: Path) -> Path:
-    """``board`` as a path (a board folder or board.yaml) or a board name under ``boards_dir``.
-
-    Anything else is refused in one line that lists the boards that exist (and the closest name).
-    """
-    path = Path(board)
-    if path.exists() or "/" in board:
-        return path
-    named = Path(boards_dir) / board
-    if (named / "board.yaml").is_file():
-        return named
-    names = board_names(boards_dir)
-    close = difflib.get_close_matches(board, names, n=1)
-    raise SpecError(
-        f"{board}: not a board (no {named / 'board.yaml'}); "
-        + (f"did you mean {close[0]}? " if close else "")
-        + (
-            f"boards in {boards_dir}/: {', '.join(names)}"
-            if names
-            else f"{boards_dir}/ has no boards (folders with a board.yaml); give a board folder or --boards-dir"
-        )
-    )
-
-
-def load_board(path: Path) -> tuple[BoardSpec, Path]:
-    """``path`` is a board folder or its board.yaml; errors name the file and the key."""
-    if path.is_file() and path.name != "board.yaml":
-        raise SpecError(f"{path}: not a board (a board is a folder with a board.yaml, or that file)")
-    folder = path.parent if path.name == "board.yaml" and not path.is_dir() else path
-    f = folder / "board.yaml"
-    if not f.is_file():
-        raise SpecError(f"{f}: not a board (no board.yaml there)")
-    try:
-        raw = yaml.safe_load(f.read_text(encoding="utf-8"))
-        board = BoardSpec.model_validate(raw)
-    except UnicodeDecodeError as e:
-        raise SpecError(f"{f}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
-    except yaml.YAMLError as e:
-        raise SpecError(f"{f}: invalid YAML ({e})") from e
-    except ValidationError as e:
-        raise SpecError(f"{f}: {validation_message(e)}") from None
-    get_protocol(board.protocol)
-    if board.include_path:  # register the task folders before the columns are checked
-        from harness.core.tasks import include_path
-
-        try:
-            include_path([folder / d for d in board.include_path])
-        except SpecError as e:
-            raise SpecError(f"{f}: include_path: {e}") from None
-    unknown = [
-        c
-        for c in board.columns + ([board.skills_task] if board.skills_task else [])
-        if c not in TASKS and c not in board.subsets
-    ]
-    if unknown:
-        raise SpecError(f"{f}: columns: unknown task(s) {', '.join(unknown)}")
-    if board.skills_task and board.skills_task not in board.columns:
-        raise SpecError(f"{f}: skills_task '{board.skills_task}' must also be one of the board's columns")
-    ids = [r.id for g in board.groups for r in g.rows]
-    if len(set(ids)) != len(ids):
-        raise SpecError(f"{f}: row ids must be unique")
-    if board.base and board.base not in ids:
-        raise SpecError(f"{f}: base: '{board.base}' is not a row id ({', '.join(ids)})")
-    return board, folder
 
 
 @dataclass
@@ -404,117 +289,3 @@ def _skills(spec: BoardSpec, rows: list[RowSpec], cells: dict) -> dict[str, Any]
         "accuracy": acc,
         "failures": fails,
     }
-
-
-def _points(x: float) -> float:
-    return round(100 * x, 1) + 0.0  # + 0.0: -0.0 becomes 0.0, so no table shows "-0.0"
-
-
-def pct(x: float | None) -> str:
-    """A fraction as a percentage with one decimal (an em dash for None); never ``-0.0``."""
-    return "—" if x is None else f"{_points(x):.1f}"
-
-
-def signed_pct(x: float | None) -> str:
-    """A difference in points with its sign (``+2.0``, ``-1.5``); a rounded zero is ``0.0``, never ``-0.0``."""
-    if x is None:
-        return "—"
-    v = _points(x)
-    return "0.0" if v == 0 else f"{v:+.1f}"
-
-
-def md(text: str) -> str:
-    """User text (titles, labels, group names) made safe for one markdown table cell or heading line.
-
-    HTML is escaped (GitHub renders inline HTML), ``|`` and ``\\`` are backslash-escaped and line
-    breaks become spaces, so no label can add, drop or split a table cell.
-    """
-    out = escape(" ".join(str(text).splitlines()), quote=False)
-    return out.replace("\\", "\\\\").replace("|", "\\|")
-
-
-def fmt(x: float | None) -> str:
-    """A fraction with six decimals for table.csv (blank for None)."""
-    return "" if x is None else f"{x:.6f}"
-
-
-def _or_blank(x: Any) -> str:
-    return "" if x is None else str(x)
-
-
-def to_csv(board: Board) -> str:
-    """The board as table.csv: one line per cell (and per reported value), with CIs, deltas and runs."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(
-        [
-            "group",
-            "row",
-            "label",
-            "task",
-            "value",
-            "ci_low",
-            "ci_high",
-            "delta_vs_base",
-            "delta_ci_low",
-            "delta_ci_high",
-            "n",
-            "k",
-            "seeds",
-            "seed_values",
-            "seed_sd",
-            "seed_min",
-            "seed_max",
-            "max_new_tokens",
-            "temperature",
-            "runs",
-            "status",
-        ]
-    )
-    for g in board.spec.groups:
-        for r in g.rows:
-            for t in board.spec.columns:
-                c = board.cells[(r.id, t)]
-                spread = c.seed_spread
-                w.writerow(
-                    [
-                        g.name,
-                        r.id,
-                        r.label,
-                        t,
-                        fmt(c.value),
-                        fmt(c.ci and c.ci[0]),
-                        fmt(c.ci and c.ci[1]),
-                        fmt(c.delta),
-                        fmt(c.delta_ci and c.delta_ci[0]),
-                        fmt(c.delta_ci and c.delta_ci[1]),
-                        c.n,
-                        c.k,
-                        c.seeds,
-                        ";".join(fmt(v) for v in c.seed_values),
-                        *(
-                            ("", "", "")
-                            if spread is None
-                            else (fmt(spread[2]), fmt(spread[0]), fmt(spread[1]))
-                        ),
-                        "" if c.settings is None else _or_blank(c.settings["max_new_tokens"]),
-                        "" if c.settings is None else _or_blank(c.settings["temperature"]),
-                        ";".join(c.runs),
-                        "ok" if c.value is not None else "no run",
-                    ]
-                )
-    for rep in board.reported:
-        for t in board.spec.columns:
-            v = rep["values"].get(t)
-            w.writerow(
-                [
-                    f"reported: {rep['stage']}",
-                    "",
-                    rep["method"],
-                    t,
-                    fmt(v),
-                    *[""] * 15,
-                    "reported" if v is not None else "not reported",
-                ]
-            )
-    return out.getvalue()

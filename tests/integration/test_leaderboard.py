@@ -537,7 +537,7 @@ def test_the_seed_spread_shows_planted_seed_variance(tmp_path):
 
 def test_no_minus_zero_anywhere(tmp_path):
     """A delta that rounds to zero prints 0.0, never -0.0 (README, CSV-free text and HTML)."""
-    from harness.reporting.board import pct, signed_pct
+    from harness.reporting.formats import pct, signed_pct
 
     assert signed_pct(-0.0004) == "0.0" and pct(-0.0001) == "0.0" and signed_pct(-0.02) == "-2.0"
     runs = tmp_path / "runs"

@@ -168,7 +168,7 @@ def test_board_registers_its_include_path(tmp_path):
         )
     code = (
         "import sys; from pathlib import Path; from harness.core.errors import SpecError\n"
-        "from harness.reporting.board import load_board\n"
+        "from harness.reporting.board_spec import load_board\n"
         "try:\n    load_board(Path(sys.argv[2]))\nexcept SpecError as e:\n    print(e)\n"
         "load_board(Path(sys.argv[1]))  # after the refusal: registering is what makes the task known\n"
     )

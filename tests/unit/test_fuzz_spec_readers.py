@@ -124,7 +124,7 @@ near_board = st.builds(_board_like, trees, trees, scalars)
 @SETTINGS
 @given(doc=st.one_of(documents, near_board))
 def test_board_file_reader(tmp_path_factory, doc):
-    from harness.reporting.board import load_board
+    from harness.reporting.board_spec import load_board
 
     folder = tmp_path_factory.mktemp("board")
     _one_line_spec_error(load_board, _write(folder, "board.yaml", doc))

@@ -70,7 +70,7 @@ def test_shipped_task_yamls_are_the_stat_paper_rendering():
 
 
 def test_every_shipped_board_validates():
-    from harness.reporting.board import load_board
+    from harness.reporting.board_spec import load_board
 
     boards = sorted((ROOT / "leaderboards").glob("*/board.yaml"))
     assert len(boards) >= 3
