@@ -12,7 +12,8 @@ import os
 import sys
 
 import typer
-from typer.core import TyperGroup
+from typer._click import exceptions as cx  # typer 0.29 vendors click (pinned in constraints.txt)
+from typer.core import HAS_RICH, TyperGroup
 
 from harness.cli import board, containers, demo, diff, export, grade, ls, plan, regress, run, runs
 from harness.cli import eval as eval_cmd
@@ -30,9 +31,33 @@ class GuardedGroup(TyperGroup):
             register_env()  # task folders in $STATBENCH_INCLUDE_PATH (your own benchmarks)
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
-            raise  # an exit code a verb chose, usage errors (typer's click): typer prints them, exit 2
+            raise  # an exit code a verb chose, usage errors (typer's click): main below prints them, exit 2
         except (Exception, KeyboardInterrupt) as e:
             raise typer.Exit(handle_error(e)) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Usage errors are one line too: ``statbench: error: No such option: --x (see 'statbench eval
+        --help')``, exit 2 (click's code for them); ``statbench`` alone prints the help, exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except cx.NoArgsIsHelpError as e:  # typer has printed the help (rich); plain click leaves it to us
+            if not HAS_RICH:
+                e.show()
+            sys.exit(e.exit_code)
+        except cx.UsageError as e:
+            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            msg = " ".join(e.format_message().split())
+            print(f"statbench: error: {msg}{hint}", file=sys.stderr)
+            sys.exit(e.exit_code)
+        except cx.ClickException as e:
+            print(f"statbench: error: {' '.join(e.format_message().split())}", file=sys.stderr)
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            print("statbench: aborted", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 app = typer.Typer(
@@ -97,7 +122,7 @@ def main() -> None:
         ):
             os.environ.setdefault(key, value)
     try:
-        app()
+        app(prog_name="statbench")  # also under `python -m harness`: hints name the installed command
     except KeyboardInterrupt:  # Ctrl-C before or after a command ran (imports, option parsing)
         from harness.cli.common import INTERRUPTED
 

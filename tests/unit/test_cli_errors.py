@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import RecordError, RunFailure, SpecError
-from tests.helpers.cli import ROOT, assert_one_error, statbench
+from tests.helpers.cli import ROOT, assert_one_error, statbench, statbench_process
 
 
 def _raise(exc: BaseException):
@@ -150,6 +150,25 @@ def test_every_verb_has_its_exit_codes_documented():
 
 
 def test_unknown_options_stay_usage_errors_exit_2():
-    for args in (("eval", "--bogus"), ("regress", "--alpha", "x"), ("runs", "nope"), ("nope",)):
+    """Usage errors are one line like every other error (no rich box), exit 2, naming the --help to read."""
+    cases = {
+        ("eval", "--bogus"): "No such option: --bogus (see 'statbench eval --help')",
+        ("regress", "--alpha", "x"): "Invalid value for '--alpha'",
+        ("runs", "nope"): "No such command 'nope'. (see 'statbench runs --help')",
+        ("nope",): "No such command 'nope'. (see 'statbench --help')",
+        ("runs", "show"): "Missing argument 'run'.",
+    }
+    for args, msg in cases.items():
         r = statbench(*args)
-        assert r.returncode == 2 and "internal error" not in r.stderr and "Traceback" not in r.stderr, args
+        assert r.returncode == 2 and r.stderr.startswith("statbench: error: ") and msg in r.stderr, (args, r)
+        assert r.stderr.count("\n") == 1 and "╭" not in r.stderr, r.stderr
+
+
+def test_usage_errors_in_a_real_process_and_bare_groups_print_help():
+    r = statbench_process("eval", "--bogus")
+    assert (r.returncode, r.stderr) == (
+        2,
+        "statbench: error: No such option: --bogus (see 'statbench eval --help')\n",
+    )
+    bare = statbench_process("runs")  # a group alone: its help on stdout, exit 2 (as before)
+    assert bare.returncode == 2 and bare.stdout.count("Usage: statbench runs") == 1 and not bare.stderr
