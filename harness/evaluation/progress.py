@@ -96,6 +96,7 @@ class PlainProgress:
         self.every_s = every_s_default() if every_s is None else every_s
         self.stats: GenStats | None = None
         self.last_t, self.last_step = time.monotonic(), -1.0
+        self._ended: GenStats | None = None  # the stats whose final line is logged (once, not per request)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,8 +110,12 @@ class PlainProgress:
             pct = 100.0 * stats.finished / stats.total if stats.total else 100.0
             step = pct // self.every_pct if self.every_pct > 0 else -1.0
             now = time.monotonic()
-            if stats.finished >= stats.total or now - self.last_t >= self.every_s or step > self.last_step:
+            end = stats.finished >= stats.total
+            if end and self._ended is stats:  # a batch settles many requests at once: one final line
+                return
+            if end or now - self.last_t >= self.every_s or step > self.last_step:
                 self.last_t, self.last_step = now, step
+                self._ended = stats if end else None
                 self.log(format_line(stats))
 
     def _beat(self) -> None:

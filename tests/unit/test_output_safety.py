@@ -221,6 +221,19 @@ def test_plain_progress_logs_every_ten_percent_and_at_the_end():
     assert lines[0].startswith("generation 1/100 (1.0%)") and "tok/s" in lines[0] and "ETA" in lines[0]
 
 
+def test_plain_progress_logs_the_end_once_when_a_batch_settles_many():
+    """The sink settles a batch's requests together and then advances once per request: one final line."""
+    lines: list[str] = []
+    advance = PlainProgress(lines.append, every_s=3600).factory({"t": 10})
+    stats = GenStats(total=10)
+    stats.done = 2
+    advance("t", 1, stats)
+    stats.done = 10  # the last batch: 8 requests at once, then 8 calls
+    for _ in range(8):
+        advance("t", 1, stats)
+    assert [ln.split(",")[0] for ln in lines] == ["generation 2/10 (20.0%)", "generation 10/10 (100.0%)"]
+
+
 def test_plain_progress_heartbeat_speaks_while_nothing_finishes():
     lines: list[str] = []
     seen = threading.Event()
