@@ -355,7 +355,8 @@ def _run_one(spec, runs_dir: Path, force: bool, result_file: Path | None) -> Non
         cached=outcome.cached,
         reused=outcome.reused_run,
     )
-    print_results(outcome.results)
+    order = [t for t in spec.tasks if t in outcome.results]  # as asked, also for a reused run (stored sorted)
+    print_results({t: outcome.results[t] for t in [*order, *sorted(set(outcome.results) - set(order))]})
     how = (
         "identical run already recorded; nothing generated"
         if outcome.reused_run

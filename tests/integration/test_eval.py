@@ -178,6 +178,12 @@ def test_cli_eval_prints_the_table_and_run(tiny_model, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "statbench_math500" in r.stdout and "statbench_gsm8k" in r.stdout and "pass@1" in r.stdout
     assert "run: " in r.stderr and "generated" in r.stderr
+    args = ("eval", "--model", tiny_model, "--tasks", "statbench_math500,statbench_gsm8k", "--limit", "1")
+    args += ("--max-gen-toks", "8", "--runs-dir", tmp_path)
+    fresh, reused = statbench(*args), statbench(*args)  # the second reuses the first's record
+    assert "identical run already recorded" in reused.stderr, reused.stderr
+    for out in (fresh.stdout, reused.stdout):  # rows in the order asked (the record stores them sorted)
+        assert out.index("statbench_math500") < out.index("statbench_gsm8k"), out
     listed = statbench("runs", "list", "--runs-dir", tmp_path)
     assert "eval" in listed.stdout and "stat-paper" in listed.stdout
     (tmp_path / "index.sqlite").unlink()
