@@ -164,11 +164,13 @@ def print_results(results: dict[str, TaskResult]) -> None:
                 f"{100 * se:.1f}" if se is not None else "-",
                 str(r.n),
                 str(r.k),
-                f"{100 * (r.truncation_rate or 0):.0f}%",
+                f"{100 * r.truncation_rate:.0f}%" if r.truncation_rate is not None else "-",
                 f"{100 * (r.no_answer_rate or 0):.0f}%",
             ]
         )
-    protocols = sorted({str(r.protocol) for r in results.values()})
+    protocols = sorted(
+        {r.protocol or "none recorded (rescored from another harness)" for r in results.values()}
+    )
     head = ["task", "metric", "value %", "± stderr", "n", "k", "truncated", "no answer"]
     if any(
         r.unfinished_reasoning_rate or r.mean_reasoning_tokens for r in results.values()

@@ -34,7 +34,11 @@ def task_result(
         n=len(per_doc),
         k=max(ks) if ks else 0,
         metrics=agg,
-        truncation_rate=sum(bool(r.truncated) for r in rows) / n_samples if n_samples else None,
+        truncation_rate=(  # unknown when a sample does not say (lm-eval's output has no finish reason)
+            sum(bool(r.truncated) for r in rows) / n_samples
+            if n_samples and all(getattr(r, "truncated", None) is not None for r in rows)
+            else None
+        ),
         no_answer_rate=sum(v.status == "no_answer" for v in verdicts) / n_samples if n_samples else None,
         timeout_rate=sum(v.status == "timeout" for v in verdicts) / n_samples if n_samples else None,
         mean_tokens=(sum(r.tokens or 0 for r in rows) / n_samples) if n_samples else None,

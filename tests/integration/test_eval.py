@@ -330,7 +330,13 @@ def test_rescore_an_lm_eval_samples_file(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "2 verdict(s) changed" in r.stdout and "minerva_math_algebra" in r.stdout
     run = next(p for p in (tmp_path / "runs").iterdir() if p.name[0].isdigit())
-    assert json.loads((run / "results.json").read_text())["minerva_math_algebra"]["value"] == 1.0
+    result = json.loads((run / "results.json").read_text())["minerva_math_algebra"]
+    assert result["value"] == 1.0
+    # lm-eval's samples carry no finish reason or protocol: unknown, not "0 %" or "None"
+    assert result["truncation_rate"] is None and "None" not in r.stdout
+    row = next(ln for ln in r.stdout.splitlines() if ln.startswith("minerva_math_algebra"))
+    assert row.split()[6] == "-", row  # the truncated column
+    assert "protocol: none recorded" in r.stdout
 
 
 def test_rescore_refuses_a_malformed_samples_line_and_writes_nothing(tmp_path):
