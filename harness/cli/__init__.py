@@ -100,7 +100,7 @@ runs.runs_app.command("export", epilog=EXIT_CODES)(export.runs_export)
 app.add_typer(runs.runs_app, name="runs")
 app.add_typer(ls.tasks_app, name="tasks")
 app.command("ls")(ls.ls)
-app.command("leaderboard", epilog=EXIT_CODES)(board.leaderboard)
+app.command("leaderboard", epilog=board.EPILOG)(board.leaderboard)
 app.command("regress", epilog=regress.EPILOG)(regress.regress)
 app.command("plan", epilog=EXIT_CODES)(plan.plan)
 app.command("run", epilog=EXIT_CODES)(run.run)
@@ -108,6 +108,10 @@ app.command("demo", epilog=EXIT_CODES)(demo.demo)
 app.add_typer(demo.skillworld_app, name="skillworld")
 app.command("doctor", epilog=DOCTOR_CODES)(containers.doctor)
 app.add_typer(containers.containers_app, name="containers")
+for _sub in (runs.runs_app, ls.tasks_app, demo.skillworld_app, containers.containers_app, app):
+    for _info in _sub.registered_commands:  # every command's --help ends with its exit codes
+        _info.epilog = _info.epilog or EXIT_CODES
+    _sub.info.epilog = _sub.info.epilog or EXIT_CODES  # groups too (`statbench tasks` is one)
 
 
 def main() -> None:

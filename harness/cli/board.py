@@ -10,6 +10,12 @@ import typer
 from harness.cli.common import err, fail
 from harness.cli.options import DEFAULT_RUNS, RunsDir
 
+EPILOG = (
+    "Exit codes: 0 written; 2 refused: an unknown board, a bad board.yaml, runs of one cell made with "
+    "different settings, or a regeneration that would empty filled cells (without --allow-shrink); "
+    "3 internal error; 130 interrupted. See docs/exit-codes.md."
+)
+
 
 def leaderboard(
     board: Annotated[
@@ -25,11 +31,7 @@ def leaderboard(
         ),
     ] = False,
 ) -> None:
-    """Regenerate a board's README.md, table.csv and index.html from the run index (byte-stable).
-
-    Exit 0 written; 2 refused: an unknown board, a bad board.yaml, runs of one cell made with different
-    settings, or a regeneration that would empty filled cells (without --allow-shrink).
-    """
+    """Regenerate a board's README.md, table.csv and index.html from the run index (byte-stable)."""
     from harness.core.errors import SpecError
     from harness.reporting.board_spec import resolve_board
     from harness.reporting.render import generate, main_table

@@ -38,7 +38,9 @@ def eval_(
         str | None, typer.Option(help="A named task list: stat-paper, reasoning, smoke.")
     ] = None,
     backend: Annotated[str, typer.Option(help="hf | vllm | openai")] = "hf",
-    protocol: Annotated[str, typer.Option(help="stat-paper | r1 | greedy")] = "stat-paper",
+    protocol: Annotated[
+        str, typer.Option(help="stat-paper | r1 | greedy | consistency-5 (`statbench ls protocols`)")
+    ] = "stat-paper",
     limit: Annotated[int | None, typer.Option(help="First N problems per task.")] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed (part of every cache key).")] = 0,
     batch_size: Annotated[int, typer.Option(help="Prompts per generation batch.")] = 8,

@@ -9,11 +9,14 @@ import typer
 from harness.cli.common import err, fail, print_results
 from harness.cli.options import DEFAULT_RUNS, RunsDir, Workers
 
-runs_app = typer.Typer(help="List, show and re-index run records; re-grade a run.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="Run records: list, show, re-index; compare two (diff), browse (view), send to a tracker (export).",
+    no_args_is_help=True,
+)
 
 
 def runs_list(runs_dir: RunsDir = DEFAULT_RUNS) -> None:
-    """One line per run: id, kind, model, backend, protocol, source."""
+    """One line per run: id, kind, model, backend, protocol, seed, labels, source."""
     from harness.core.errors import StatbenchError
     from harness.core.fileio import format_table
     from harness.records.store import RunIndex

@@ -162,12 +162,26 @@ class Pipeline:
     def is_done(self, s: Stage) -> bool:
         return (self.out_dir(s) / "done.json").is_file()
 
+    def unknown(self, flag: str, names: list[str]) -> SpecError:
+        """One line for stage names that match nothing: the closest name, and the stage groups (first path
+        parts, which --from also takes) instead of every one of a paper run's hundreds of stages."""
+        import difflib
+
+        all_names = [s.name for s in self.order]
+        close = difflib.get_close_matches(names[0], all_names, n=1, cutoff=0.5)
+        groups = list(dict.fromkeys(n.split("/")[0] for n in all_names))
+        return SpecError(
+            f"{flag} {', '.join(names)}: no such stage"
+            + (f" (did you mean {close[0]}?)" if close else "")
+            + f"; stage groups: {', '.join(groups)} ({len(all_names)} stages; --dry-run lists them)"
+        )
+
     def forced(self, start: str | None) -> set[str]:
         if not start:
             return set()
         seeds = {n for n in self.stages if n == start or n.startswith(start.rstrip("/") + "/")}
         if not seeds:
-            raise SpecError(f"--from {start}: no such stage; stages: {', '.join(s.name for s in self.order)}")
+            raise self.unknown("--from", [start])
         out = set(seeds)
         for s in self.order:  # topological order: one pass propagates downstream
             if any(d in out for d in s.deps):
@@ -206,9 +220,7 @@ class Pipeline:
         if only:
             unknown = [n for n in only if n not in self.stages]
             if unknown:
-                raise SpecError(
-                    f"--only {', '.join(unknown)}: no such stage; stages: {', '.join(s.name for s in self.order)}"
-                )
+                raise self.unknown("--only", unknown)
             for n in only:
                 missing = [
                     d for d in self.stages[n].deps if not self.is_done(self.stages[d]) and d not in only

@@ -21,11 +21,10 @@ from harness.recipe.stages import student_path
 def statuses(pipe: Pipeline, from_stage: str | None, only: list[str] | None) -> dict[str, str]:
     """Per stage, what a run with these options would do: ``done`` (kept), ``todo``, ``rerun`` (done, but
     forced by ``--from``/``--only``) or ``skip`` (not in ``--only``). Unknown stage names are SpecErrors."""
-    names = [s.name for s in pipe.order]
     if only:
         unknown = [n for n in only if n not in pipe.stages]
         if unknown:
-            raise SpecError(f"--only {', '.join(unknown)}: no such stage; stages: {', '.join(names)}")
+            raise pipe.unknown("--only", unknown)
         forced = set(only)
     else:
         forced = pipe.forced(from_stage)  # SpecError for a --from that names no stage

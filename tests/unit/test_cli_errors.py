@@ -147,6 +147,10 @@ def test_every_verb_has_its_exit_codes_documented():
         assert f"| {code} |" in doc
     help_text = statbench("regress", "--help").stdout
     assert "1 regression" in " ".join(help_text.split())
+    groups = [n for n, cmd in group.commands.items() if getattr(cmd, "commands", None)]
+    for name in [*names, *groups, ""]:  # every command and group says its exit codes, once
+        text = statbench(*name.split(), "--help").stdout
+        assert text.count("Exit codes:") == 1 and "docs/exit-codes.md" in text, name
 
 
 def test_unknown_options_stay_usage_errors_exit_2():

@@ -182,6 +182,9 @@ def test_dry_run_follows_from_and_only_and_refuses_unknown_stages(tmp_path):
     for bad in (["--from", "no-such-stage"], ["--only", "no-such-stage"]):
         r = statbench("run", PAPER, "--workdir", wd, "--dry-run", *bad)
         assert r.returncode == 2 and f"{bad[0]} no-such-stage: no such stage" in r.stderr, r.stderr
+        assert "stage groups: skillmap, " in r.stderr and "(211 stages" in r.stderr and len(r.stderr) < 400
+    r = statbench("run", PAPER, "--workdir", wd, "--dry-run", "--from", "grpo/stat-sin")
+    assert "(did you mean grpo/stat-syn" in r.stderr, r.stderr
 
 
 def test_budget_check_in_the_dataset_stage():
