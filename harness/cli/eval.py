@@ -225,7 +225,7 @@ def prompt_options(
     if chat_template.startswith("@"):
         path = Path(chat_template[1:])
         if not path.is_file():
-            raise SpecError(f"{path}: --chat-template @FILE: no such file")
+            raise SpecError(f"{path}: --chat-template @FILE: no such file (or not a file)")
         out.update(chat_template="on", chat_template_file=str(path.resolve()))
     else:
         out["chat_template"] = chat_template
@@ -236,11 +236,14 @@ def prompt_options(
             out["chat_template_kwargs"] = parse_kv(chat_template_kwargs)
         except typer.BadParameter as e:
             raise SpecError(f"--chat-template-kwargs: {e.message}") from None
+        bad = [k for k in out["chat_template_kwargs"] if not k.isidentifier()]
+        if bad:  # a template reads its variables by name: `=x` or ` k =1` would be silently unused
+            raise SpecError(f"--chat-template-kwargs: KEY must be a template variable name, got {bad[0]!r}")
     if num_fewshot is not None:
         out["num_fewshot"] = num_fewshot
     if think_delimiters is not None:
-        parts = think_delimiters.split(",")
-        if len(parts) != 2:
+        parts = [p.strip() for p in think_delimiters.split(",")]  # "<think>, </think>": the space is not
+        if len(parts) != 2:  # part of the delimiter (it would never match, every trace would look unfinished)
             raise SpecError(f"--think-delimiters: expected OPEN,CLOSE, got {think_delimiters!r}")
         out["think"] = (parts[0], parts[1])
     if include_path:
