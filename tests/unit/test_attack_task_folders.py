@@ -55,7 +55,7 @@ def folder(root: Path, data: str | bytes = GOOD, task: str = "t1", extra: str = 
             "",
             ["line 1:", "'q' must be a non-empty string"],
         ),  # was the prompt "None"
-        ('{"q": 5, "a": "1"}\n', "", ["'q' must be a non-empty string, got 5"]),
+        ('{"q": 5, "a": "1"}\n', "", ["'q' must be a non-empty string of Unicode text, got 5"]),
         ('{"q": ["x"], "a": "1"}\n', "", ["'q' must be a non-empty string"]),
         ('{"q": "  ", "a": "1"}\n', "", ["'q' must be a non-empty string"]),
         ('{"q": "x", "a": null}\n', "", ["'a' must be a non-empty string, a finite number"]),  # was "null"
