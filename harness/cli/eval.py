@@ -226,6 +226,16 @@ def prompt_options(
         path = Path(chat_template[1:])
         if not path.is_file():
             raise SpecError(f"{path}: --chat-template @FILE: no such file (or not a file)")
+        import jinja2  # a syntax error would otherwise surface after the model loaded, as an internal error
+
+        text = _text_or_file("--chat-template", chat_template)
+        if not text.strip():  # every prompt would be empty
+            raise SpecError(f"{path}: --chat-template @FILE is empty")
+        try:  # as transformers compiles it (loopcontrols; its own {% generation %} tag is not known here)
+            jinja2.Environment(extensions=["jinja2.ext.loopcontrols"]).parse(text)
+        except jinja2.TemplateSyntaxError as e:
+            if "'generation'" not in e.message:
+                raise SpecError(f"{path} line {e.lineno}: not a Jinja chat template ({e.message})") from None
         out.update(chat_template="on", chat_template_file=str(path.resolve()))
     else:
         out["chat_template"] = chat_template

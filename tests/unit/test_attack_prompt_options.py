@@ -77,3 +77,21 @@ def test_template_kwargs_keep_their_values():
     assert got == {"enable_thinking": True, "k": "", "n": 2, "s": "a=b"}
     with pytest.raises(SpecError, match="KEY must be a template variable name"):
         options(chat_template_kwargs=["1x=2"])
+
+
+def test_a_chat_template_with_a_syntax_error_is_refused_before_the_model_loads(tmp_path):
+    bad = tmp_path / "bad.jinja"
+    bad.write_text("{% for m in messages %}\n{{ m.content }}{% endfor")  # was exit 3 after loading the model
+    r = eval_with(tmp_path, "--chat-template", f"@{bad}")
+    assert_one_error(r, 2, f"{bad} line 2: not a Jinja chat template (unexpected end of template")
+    ok = tmp_path / "ok.jinja"  # what transformers accepts: loop controls and its {% generation %} tag
+    ok.write_text(
+        "{% for m in messages %}{% if loop.index > 9 %}{% break %}{% endif %}"
+        "{% generation %}{{ m.content }}{% endgeneration %}{% endfor %}"
+    )
+    assert options(chat_template=f"@{ok}")["chat_template_file"] == str(ok.resolve())
+    empty = tmp_path / "empty.jinja"  # was exit 1 after loading the model (a tensor of 0 elements)
+    empty.write_text(" \n")
+    assert_one_error(
+        eval_with(tmp_path, "--chat-template", f"@{empty}"), 2, f"{empty}: --chat-template @FILE is empty"
+    )
