@@ -227,7 +227,17 @@ def prompt_options(
     if chat_template.startswith("@"):
         path = Path(chat_template[1:])
         if not path.is_file():
-            raise SpecError(f"{path}: --chat-template @FILE: no such file")
+            raise SpecError(f"{path}: --chat-template @FILE: no such file (or not a file)")
+        import jinja2  # a syntax error would otherwise surface after the model loaded, as an internal error
+
+        text = _text_or_file("--chat-template", chat_template)
+        if not text.strip():  # every prompt would be empty
+            raise SpecError(f"{path}: --chat-template @FILE is empty")
+        try:  # as transformers compiles it (loopcontrols; its own {% generation %} tag is not known here)
+            jinja2.Environment(extensions=["jinja2.ext.loopcontrols"]).parse(text)
+        except jinja2.TemplateSyntaxError as e:
+            if "'generation'" not in e.message:
+                raise SpecError(f"{path} line {e.lineno}: not a Jinja chat template ({e.message})") from None
         out.update(chat_template="on", chat_template_file=str(path.resolve()))
     else:
         out["chat_template"] = chat_template
@@ -238,11 +248,14 @@ def prompt_options(
             out["chat_template_kwargs"] = parse_kv(chat_template_kwargs)
         except typer.BadParameter as e:
             raise SpecError(f"--chat-template-kwargs: {e.message}") from None
+        bad = [k for k in out["chat_template_kwargs"] if not k.isidentifier()]
+        if bad:  # a template reads its variables by name: `=x` or ` k =1` would be silently unused
+            raise SpecError(f"--chat-template-kwargs: KEY must be a template variable name, got {bad[0]!r}")
     if num_fewshot is not None:
         out["num_fewshot"] = num_fewshot
     if think_delimiters is not None:
-        parts = think_delimiters.split(",")
-        if len(parts) != 2:
+        parts = [p.strip() for p in think_delimiters.split(",")]  # "<think>, </think>": the space is not
+        if len(parts) != 2:  # part of the delimiter (it would never match, every trace would look unfinished)
             raise SpecError(f"--think-delimiters: expected OPEN,CLOSE, got {think_delimiters!r}")
         out["think"] = (parts[0], parts[1])
     if include_path:

@@ -31,6 +31,7 @@ def tasks(ctx: typer.Context, include_path: IncludePath = None) -> None:
     """List the registered lm-eval tasks (bundled, and those in --include-path folders) and what each protocol does with them."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.markup import escape
     from rich.table import Table
 
     from harness.core.errors import StatbenchError
@@ -54,14 +55,14 @@ def tasks(ctx: typer.Context, include_path: IncludePath = None) -> None:
                 f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}"
                 for p in PROTOCOLS.values()
             ]
-            table.add_row(f"{name} (from {td.user.yaml})", n, *cells)
+            table.add_row(escape(f"{name} (from {td.user.yaml})"), n, *cells)  # a path is not markup
             continue
         cells = [
             f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}"
             for p in PROTOCOLS.values()
         ]
         table.add_row(name, str(len(task_docs(name))), *cells)
-    Console().print(table)
+    Console(emoji=False).print(table)  # ":x:" in a folder name is not an emoji
 
 
 @tasks_app.command("add")
@@ -79,7 +80,12 @@ def tasks_add(
     except StatbenchError as e:
         fail(e)
     what = "pinned" if old is None else ("unchanged" if old == sha else f"re-pinned (was {old[:16]}…)")
-    err.print(f"{name}: data sha256 {sha[:16]}… {what}; wrote {task_yaml}", highlight=False, markup=False)
+    err.print(
+        f"{name}: data sha256 {sha[:16]}… {what}; wrote {task_yaml}",
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
 
 
 KINDS = ("tasks", "suites", "methods", "backends", "executors", "teachers", "protocols")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -294,6 +296,8 @@ USER_KEYS = (
 )
 FAMILIES = ("math", "amc", "aime")
 INCLUDE_ENV = "STATBENCH_INCLUDE_PATH"
+# a task name is also a file name (samples/<task>.jsonl) and an entry of --tasks A,B
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _INCLUDED: dict[str, str] = {}  # task name -> the YAML that registered it
 
 
@@ -332,8 +336,11 @@ def read_user_task(path: Path) -> tuple[str, TaskDef]:
             "answer and family (docs/evaluation.md#your-own-benchmark)"
         )
     name, kw = cfg.get("task"), cfg["dataset_kwargs"]
-    if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\,\n"):
-        raise SpecError(f"{path}: `task:` must be a name without /, \\ or commas, got {name!r}")
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise SpecError(
+            f"{path}: `task:` must be letters, digits, _ . - (at most 100, starting with a letter or digit), "
+            f"got {name!r}"
+        )
     unknown = [k for k in kw if k not in USER_KEYS]
     if unknown:
         raise SpecError(
@@ -381,6 +388,8 @@ def include_path(dirs: list[str | Path]) -> list[str]:
         if not d.is_dir():
             raise SpecError(f"{d}: --include-path must be a folder of task YAMLs")
         for path in sorted(d.rglob("*.yaml")):
+            if path.is_dir():  # a folder named *.yaml is not a task YAML
+                continue
             cfg = _read_yaml(path)
             if not is_user_task(cfg):
                 continue
@@ -403,12 +412,20 @@ def data_sha256(path: Path) -> str:
 
 def _jsonl_rows(text: str, where: Path) -> list[Any]:
     """JSON values of a JSONL text, one per non-blank line (lines split on \n only)."""
+    return [value for _, value in _numbered_rows(text, where)]
+
+
+def _numbered_rows(text: str, where: Path) -> list[tuple[int, Any]]:
+    """(line number, JSON value) of each non-blank line of a JSONL text."""
     rows = []
     for line in jsonl.lines(text):  # the one JSONL reader (harness/core/jsonl.py)
-        value, why = jsonl.parse(line.text) if line.text is not None else (None, line.error)
+        try:
+            value, why = jsonl.parse(line.text) if line.text is not None else (None, line.error)
+        except ValueError as e:  # e.g. an integer of more than 4300 digits
+            value, why = None, f"invalid JSON ({e})"
         if why is not None:
             raise DataIntegrityError(f"{where} line {line.number}: {why}")
-        rows.append(value)
+        rows.append((line.number, value))
     return rows
 
 
@@ -427,7 +444,73 @@ def _user_rows(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise DataIntegrityError(f"{data}: not UTF-8 ({e.reason} at byte {e.start})") from None
-    return tuple(_jsonl_rows(text, Path(data)))
+    return tuple(_numbered_rows(text, Path(data)))
+
+
+def _is_text(value: Any) -> bool:
+    """A non-blank string that can be written as UTF-8 (JSON's "\\ud800" escapes make lone surrogates)."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _answer_text(value: Any) -> str | None:
+    """A reference answer as the text it is graded against: a string, a finite number, or a non-empty list
+    of those (several answers, joined with ", " as the checker joins them); None when it is none of these."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return json.dumps(value) if math.isfinite(value) else None
+    if isinstance(value, list) and value:
+        parts = [_answer_text(v) for v in value]
+        return None if any(p is None for p in parts) else ", ".join(parts)  # type: ignore[arg-type]
+    return value if _is_text(value) else None
+
+
+def _doc(user: UserTask, row: Any, pos: int, where: str) -> dict[str, Any]:
+    """One document of a task-folder task; ``DataIntegrityError`` naming ``where`` (FILE line N) when the
+    record cannot be graded."""
+    if not isinstance(row, dict) or user.question not in row or user.answer not in row:
+        raise DataIntegrityError(
+            f"{where}: needs the fields '{user.question}' and '{user.answer}' ({user.yaml})"
+        )
+    problem = row[user.question]
+    if not _is_text(problem):
+        raise DataIntegrityError(
+            f"{where}: '{user.question}' must be a non-empty string of Unicode text, got {problem!r:.60}"
+        )
+    answer = _answer_text(row[user.answer])
+    if answer is None:
+        raise DataIntegrityError(
+            f"{where}: '{user.answer}' must be a non-empty string, a finite number or a list of those, "
+            f"got {row[user.answer]!r:.60}"
+        )
+    if user.id and user.id not in row:
+        raise DataIntegrityError(f"{where}: no id field '{user.id}'")
+    pid = row[user.id] if user.id else pos
+    if isinstance(pid, bool) or not (isinstance(pid, int) or _is_text(pid)):
+        raise DataIntegrityError(f"{where}: id '{user.id}' must be a string or an integer, got {pid!r:.60}")
+    doc: dict[str, Any] = {
+        "id": str(pid),
+        "problem": problem,
+        "answer": answer,
+        "prompt": user.prompt.replace("{problem}", problem)
+        if user.prompt
+        else PROMPT.format(problem=problem),
+    }
+    if user.skill:
+        sk = row.get(user.skill)
+        skills = sk if isinstance(sk, list) else ([] if sk is None else [sk])
+        if not all(_is_text(x) or (isinstance(x, int) and not isinstance(x, bool)) for x in skills):
+            raise DataIntegrityError(
+                f"{where}: skill '{user.skill}' must be a string or a list of strings, got {sk!r:.60}"
+            )
+        doc["skills"] = [str(x) for x in skills]
+    return doc
 
 
 def user_docs(user: UserTask) -> list[dict[str, Any]]:
@@ -438,36 +521,23 @@ def user_docs(user: UserTask) -> list[dict[str, Any]]:
             f"{user.yaml}: the data's sha256 is not pinned; run `statbench tasks add {user.yaml}` once"
         )
     if not data.is_file():
-        raise DataIntegrityError(f"{data}: missing (named by {user.yaml})")
-    rows = _user_rows(str(data), user.sha256, user.yaml, data.stat().st_mtime_ns)
+        raise DataIntegrityError(f"{data}: missing or not a file (named by {user.yaml})")
+    try:
+        rows = _user_rows(str(data), user.sha256, user.yaml, data.stat().st_mtime_ns)
+    except OSError as e:
+        raise DataIntegrityError(
+            f"{data}: cannot read the data ({e.strerror or e}; named by {user.yaml})"
+        ) from None
+    if not rows:
+        raise DataIntegrityError(
+            f"{data}: no records (named by {user.yaml}); a task needs at least one problem"
+        )
     docs, seen = [], set()
-    for i, row in enumerate(rows):
-        where = f"{data} record {i + 1}"
-        if not isinstance(row, dict) or user.question not in row or user.answer not in row:
-            raise DataIntegrityError(
-                f"{where}: needs the fields '{user.question}' and '{user.answer}' ({user.yaml})"
-            )
-        pid = str(row[user.id]) if user.id else str(i)
-        if user.id and user.id not in row:
-            raise DataIntegrityError(f"{where}: no id field '{user.id}'")
-        if pid in seen:
-            raise DataIntegrityError(f"{where}: duplicate id {pid!r}")
-        seen.add(pid)
-        answer = row[user.answer]
-        problem = str(row[user.question])
-        doc: dict[str, Any] = {
-            "id": pid,
-            "problem": problem,
-            "answer": answer if isinstance(answer, str) else json.dumps(answer),
-            "prompt": user.prompt.replace("{problem}", problem)
-            if user.prompt
-            else PROMPT.format(problem=problem),
-        }
-        if user.skill:
-            sk = row.get(user.skill)
-            doc["skills"] = (
-                [str(x) for x in sk] if isinstance(sk, list) else ([] if sk is None else [str(sk)])
-            )
+    for i, (number, row) in enumerate(rows):
+        doc = _doc(user, row, i, f"{data} line {number}")
+        if doc["id"] in seen:
+            raise DataIntegrityError(f"{data} line {number}: duplicate id {doc['id']!r}")
+        seen.add(doc["id"])
         docs.append(doc)
     return docs
 
@@ -481,9 +551,14 @@ def pin_user_task(path: Path) -> tuple[str, str, str | None]:
     name, td = read_user_task(path)
     user = td.user
     assert user is not None
+    if name in TASKS and TASKS[name].user is None:
+        raise SpecError(f"{path}: task '{name}' is already defined by the bundled registry; rename it")
     if not Path(user.data).is_file():
-        raise SpecError(f"{user.data}: missing (named by {path} as dataset_kwargs.data)")
-    sha = data_sha256(Path(user.data))
+        raise SpecError(f"{user.data}: missing or not a file (named by {path} as dataset_kwargs.data)")
+    try:
+        sha = data_sha256(Path(user.data))
+    except OSError as e:
+        raise SpecError(f"{user.data}: cannot read the data ({e.strerror or e}; named by {path})") from None
     old = user.sha256
     user_docs(UserTask(**{**user.__dict__, "sha256": sha}))  # every record readable before pinning
     cfg = _read_yaml(path)
@@ -507,7 +582,13 @@ def pin_user_task(path: Path) -> tuple[str, str, str | None]:
     )
     from harness.core.fileio import atomic_write_text
 
-    atomic_write_text(path, text)
+    try:
+        atomic_write_text(path, text)
+    except OSError as e:
+        raise SpecError(
+            f"{path}: cannot write the task YAML ({e.strerror or e}); `statbench tasks add` needs the task "
+            "folder writable"
+        ) from None
     return name, sha, old
 
 

@@ -9,6 +9,7 @@ A server's separate ``reasoning_content`` is never graded either: an empty answe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,8 +42,7 @@ def split_reasoning(
     """Cut ``response`` at its last closing delimiter. ``opened``: the prompt already opened the trace.
     ``server_reasoning``: the server's ``reasoning_content`` (a trace kept outside the response)."""
     open_, close = think
-    end = response.rfind(close)
-    start = response.rfind(open_)
+    start, end = _last_delimiters(response, think)
     if end >= 0 and start <= end:
         return Split(response[:end], response[end + len(close) :], False)
     if start >= 0:  # a trace opened (after the last close, if any) and never closed
@@ -52,6 +52,20 @@ def split_reasoning(
     if server_reasoning and not response.strip():  # the server's trace used the whole budget
         return Split(None, "", True)
     return Split(None, response, False)
+
+
+def _last_delimiters(response: str, think: tuple[str, str]) -> tuple[int, int]:
+    """Where the last opening and the last closing delimiter start (-1: none). Read left to right, the longer
+    delimiter first where both start, so that one never counts inside the other (``<think>``, ``think>``)."""
+    open_, close = think
+    pattern = "|".join(re.escape(d) for d in sorted(think, key=len, reverse=True))
+    start = end = -1
+    for m in re.finditer(pattern, response):
+        if m.group() == close:
+            end = m.start()
+        elif m.group() == open_:
+            start = m.start()
+    return start, end
 
 
 def unfinished_verdict() -> Verdict:
