@@ -75,6 +75,8 @@ def parse(text: str) -> tuple[Any, str | None]:
         return None, f"invalid JSON ({e.msg} at column {e.colno})"
     except RecursionError:
         return None, "invalid JSON (nested too deeply)"
+    except ValueError as e:  # Python's int-size guard: an integer of over 4,300 digits
+        return None, f"invalid JSON ({' '.join(str(e).split()[:6])} ...)"
 
 
 def records(source: Path | bytes | str, name: str | None = None) -> Iterator[tuple[int, Any]]:

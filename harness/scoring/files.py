@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.core import jsonl
 from harness.scoring.checker import Checker, reference_problem
 
 
@@ -48,10 +49,9 @@ def parse_lines(
     for i, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            errors.append(LineError(source, i, f"invalid JSON ({e.msg} at column {e.colno})"))
+        obj, why = jsonl.parse(line)  # the one JSONL line parser (harness/core/jsonl.py)
+        if why is not None:
+            errors.append(LineError(source, i, why))
             continue
         if not isinstance(obj, dict):
             errors.append(LineError(source, i, f"expected a JSON object, got {type(obj).__name__}"))

@@ -104,3 +104,20 @@ def test_grade_rereads_its_own_output_and_grades_around_bad_utf8(tmp_path):
     assert [(x["id"], x["correct"]) for x in rows] == [(1, True), (3, False)]  # the rest was graded
     again = statbench("grade", out, "-o", tmp_path / "again.jsonl")  # its own output, U+2028 and all
     assert again.returncode == 0 and "graded 2 lines" in again.stderr, again.stderr
+
+
+def test_an_integer_too_long_to_parse_is_a_bad_line_not_a_crash(tmp_path):
+    """Python refuses to parse integers of over 4,300 digits with a ValueError, not a JSONDecodeError."""
+    from tests.helpers.cli import statbench
+
+    f = tmp_path / "in.jsonl"
+    f.write_text(
+        '{"id": 1, "response": "\\\\boxed{2}", "reference": "2"}\n'
+        + '{"id": 2, "response": "x", "reference": '
+        + "9" * 5000
+        + "}\n"
+    )
+    r = statbench("grade", f, "-o", tmp_path / "out.jsonl")
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert f"{f}:2: invalid JSON (Exceeds the limit" in r.stderr
+    assert [x["id"] for x in jsonl.read(tmp_path / "out.jsonl")] == [1]
