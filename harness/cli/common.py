@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,20 +133,26 @@ def handle_error(e: BaseException) -> int:
     return EXIT_INTERNAL
 
 
-def parse_kv(pairs: list[str]) -> dict[str, object]:
-    """Parse ``KEY=VALUE`` options into a dict, reading ints, floats and true/false as such."""
+_INT = re.compile(r"-?\d+")
+_FLOAT = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def parse_kv(pairs: list[str], typed: bool = True) -> dict[str, object]:
+    """Parse ``KEY=VALUE`` options into a dict. ``typed``: ints (``-3``), floats (``-1.5``, ``1e-5``) and
+    true/false are read as such; anything else (``nan``, ``inf``, ``1_000``, ``0x10``) stays a string."""
     out: dict[str, object] = {}
     for p in pairs:
         if "=" not in p:
             raise typer.BadParameter(f"expected KEY=VALUE, got {p!r}")
         k, v = p.split("=", 1)
-        out[k] = (
-            int(v)
-            if v.lstrip("-").isdigit()
-            else float(v)
-            if v.replace(".", "", 1).isdigit()
-            else {"true": True, "false": False}.get(v.lower(), v)
-        )
+        if not typed:
+            out[k] = v
+        elif _INT.fullmatch(v):
+            out[k] = int(v)
+        elif _FLOAT.fullmatch(v):
+            out[k] = float(v)
+        else:
+            out[k] = {"true": True, "false": False}.get(v.lower(), v)
     return out
 
 

@@ -158,7 +158,7 @@ def eval_(
         task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)
         models = split_models(model)
         seed_list = _seeds(seeds) if seeds else [seed]
-        labels = {k: str(v) for k, v in parse_kv(label or []).items()}
+        labels = {k: str(v) for k, v in parse_kv(label or [], typed=False).items()}  # as typed
         common = {
             "protocol": protocol,
             "limit": limit,

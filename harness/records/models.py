@@ -113,6 +113,21 @@ class EvalSpec(BaseModel):
             data.pop("include_path", None)
         return data
 
+    @field_validator("num_fewshot")
+    @classmethod
+    def _enough_exemplars(cls, n: int | None, info: ValidationInfo) -> int | None:
+        """Refuse more shots than a task's bundled exemplar set has, before any backend loads."""
+        if not n or not _checking(info) or "tasks" not in info.data:
+            return n
+        from harness.core.tasks import TASKS, fewshot_rows, fewshot_set
+
+        subsets = info.data.get("subsets", {})
+        for task in info.data["tasks"]:
+            base = subsets.get(task, {}).get("base", task)
+            if base in TASKS and n > (have := len(fewshot_rows(name := fewshot_set(base)))):
+                raise ValueError(f"{n} shots for {task}: its exemplar set {name} has {have}")
+        return n
+
     @field_validator("think")
     @classmethod
     def _think(cls, think: tuple[str, str] | None) -> tuple[str, str] | None:

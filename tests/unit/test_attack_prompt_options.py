@@ -51,6 +51,7 @@ def options(**kw):
             ["/nonexistent/t.jinja: --chat-template @FILE: no such file"],
         ),
         ("--num-fewshot", "-1", ["num_fewshot"]),
+        ("--num-fewshot", "9", ["9 shots for", "has 8"]),  # before the backend loads (the model is fake)
     ],
 )
 def test_a_bad_prompt_option_is_one_line_exit_2(tmp_path, option, value, needles):
@@ -95,3 +96,14 @@ def test_a_chat_template_with_a_syntax_error_is_refused_before_the_model_loads(t
     assert_one_error(
         eval_with(tmp_path, "--chat-template", f"@{empty}"), 2, f"{empty}: --chat-template @FILE is empty"
     )
+
+
+def test_key_values_read_numbers_the_same_way_signed_or_not():
+    from harness.cli.common import parse_kv
+
+    got = parse_kv(
+        ["a=-1.5", "b=1e5", "c=1e-5", "d=.5", "e=-3", "f=true", "g=nan", "h=inf", "i=1_000", "j=x=y"]
+    )
+    assert got == {"a": -1.5, "b": 1e5, "c": 1e-5, "d": 0.5, "e": -3, "f": True, "g": "nan", "h": "inf",
+                   "i": "1_000", "j": "x=y"}  # fmt: skip
+    assert parse_kv(["method=1.50", "stage=007"], typed=False) == {"method": "1.50", "stage": "007"}
