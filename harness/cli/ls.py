@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -43,26 +44,33 @@ def tasks(ctx: typer.Context, include_path: IncludePath = None) -> None:
         register(include_path or [])
     except StatbenchError as e:
         fail(e)
-    table = Table("task", "n", *PROTOCOLS, title="statbench tasks × protocols (headline metric, temperature)")
-    table.columns[0].no_wrap = True
+    table = Table(
+        "task",
+        "n",
+        *PROTOCOLS,
+        title="statbench tasks × protocols (headline metric, temperature)",
+    )
+    table.columns[0].no_wrap = True  # names whole; where a task-folder task comes from is listed below
+    for col, name in zip(table.columns[2:], PROTOCOLS, strict=True):
+        col.min_width = len(name)  # protocol names whole
+    sources = []
     for name, td in TASKS.items():
-        if td.user is not None:
-            try:
-                n = str(len(task_docs(name)))
-            except StatbenchError as e:
-                fail(e)
-            cells = [
-                f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}"
-                for p in PROTOCOLS.values()
-            ]
-            table.add_row(escape(f"{name} (from {td.user.yaml})"), n, *cells)  # a path is not markup
-            continue
+        try:
+            n = str(len(task_docs(name)))
+        except StatbenchError as e:
+            fail(e)
         cells = [
             f"{p.sampling(td.family).label} T={p.sampling(td.family).temperature:g}"
             for p in PROTOCOLS.values()
         ]
-        table.add_row(name, str(len(task_docs(name))), *cells)
-    Console(emoji=False).print(table)  # ":x:" in a folder name is not an emoji
+        if td.user is not None:
+            sources.append(f"  {name}: {td.user.yaml}")
+        table.add_row(escape(name) + (" *" if td.user is not None else ""), n, *cells)
+    # ":x:" in a folder name is not an emoji; piped (not a terminal), the table is as wide as it needs
+    console = Console(emoji=False, width=None if sys.stdout.isatty() else 160)
+    console.print(table)
+    if sources:
+        print("* from a task folder:\n" + "\n".join(sources))  # plain: paths are neither markup nor wrapped
 
 
 @tasks_app.command("add")

@@ -63,9 +63,12 @@ def test_pin_list_and_refuse_drift_in_one_line(tmp_path, registry):
     r = statbench("tasks", "add", yaml_path)
     assert r.returncode == 0, r.stderr
     assert "sha256" in yaml_path.read_text() and "pinned" in r.stderr
-    r = statbench("tasks", "--include-path", d, env={"COLUMNS": "250"})
+    r = statbench(
+        "tasks", "--include-path", d, env={"COLUMNS": "80"}
+    )  # piped: the table takes the width it needs
     assert r.returncode == 0, r.stderr
-    assert re.search(r"add6 \(from .*add6\.yaml\)\s*│\s*6\s*│", r.stdout), r.stdout
+    assert re.search(r"add6 \*\s*│\s*6\s*│\s*pass@64", r.stdout), r.stdout
+    assert f"  add6: {yaml_path.resolve()}\n" in r.stdout  # the source, unwrapped, below the table
     with (d / "add6.jsonl").open("a") as fh:  # the data changes after it was pinned
         fh.write(json.dumps({"uid": 99, "question": "What is 1 plus 1?", "gold": 3}) + "\n")
     r = statbench("eval", "--model", "m", "--backend", "openai", "--include-path", d, "--tasks", "add6",

@@ -142,7 +142,7 @@ def test_a_folder_named_like_a_yaml_is_skipped(tmp_path, registry):
     (d / "sub.yaml").mkdir()
     r = statbench("tasks", "--include-path", d, env={"COLUMNS": "250"})
     assert r.returncode == 0, r.stderr
-    assert "t1 (from" in r.stdout
+    assert "t1 *" in r.stdout and "  t1: " in r.stdout
 
 
 def test_a_folder_path_with_brackets_and_colons_is_printed_as_is(tmp_path, registry):
