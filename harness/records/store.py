@@ -150,6 +150,8 @@ def _load(path: Path) -> Any:
         raise RecordError(f"{path}: damaged run record (invalid UTF-8 at byte {e.start})") from e
     except RecursionError:
         raise RecordError(f"{path}: damaged run record (nested too deeply)") from None
+    except ValueError as e:  # Python's guard against integers of over 4,300 digits
+        raise RecordError(f"{path}: damaged run record ({str(e).split(':')[0]})") from None
     except OSError as e:
         raise RecordError(f"{path}: cannot read the run record ({e.strerror or e})") from e
 

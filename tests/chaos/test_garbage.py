@@ -38,10 +38,21 @@ def _warnings(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "warning:" in line]
 
 
-@pytest.mark.parametrize("name", ["results.json", "spec.json", "provenance.json"])
-def test_damaged_record_file(runs, name, tiny_model, clean_run):
+HUGE_INT = b'{"x": ' + b"9" * 5000 + b"}"  # valid JSON that Python refuses to parse (over 4,300 digits)
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("results.json", GARBAGE),
+        ("spec.json", GARBAGE),
+        ("provenance.json", GARBAGE),
+        ("spec.json", HUGE_INT),
+    ],
+)
+def test_damaged_record_file(runs, name, data, tiny_model, clean_run):
     runs, run = runs
-    _spoil(run / name)
+    _spoil(run / name, data)
     show = statbench("runs", "show", run.name, "--runs-dir", runs)
     assert_one_line_error(show, 2, str(run / name), "damaged run record")
     gate = statbench("regress", "--baseline", run, "--candidate", run, "--runs-dir", runs)
