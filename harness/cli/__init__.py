@@ -26,7 +26,7 @@ class GuardedGroup(TyperGroup):
         from harness.cli.common import handle_error
 
         try:
-            from harness.core.tasks import register_env
+            from harness.core.task_folders import register_env
 
             register_env()  # task folders in $STATBENCH_INCLUDE_PATH (your own benchmarks)
             return super().invoke(ctx)

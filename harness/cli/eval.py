@@ -152,7 +152,7 @@ def eval_(
         if data_parallel_size:
             args["data_parallel_size"] = data_parallel_size
         if include_path:
-            from harness.core.tasks import include_path as register
+            from harness.core.task_folders import include_path as register
 
             register(include_path)  # before the task names are expanded and checked
         task_list = expand_tasks([t.strip() for t in tasks.split(",") if t.strip()] if tasks else [], suite)

@@ -37,8 +37,8 @@ def tasks(ctx: typer.Context, include_path: IncludePath = None) -> None:
 
     from harness.core.errors import StatbenchError
     from harness.core.protocols import PROTOCOLS
+    from harness.core.task_folders import include_path as register
     from harness.core.tasks import TASKS, task_docs
-    from harness.core.tasks import include_path as register
 
     try:
         register(include_path or [])
@@ -81,7 +81,7 @@ def tasks_add(
     no longer matches it) and the lm-eval keys that let plain `lm_eval --include_path DIR` run it too."""
     from harness.cli.common import err
     from harness.core.errors import StatbenchError
-    from harness.core.tasks import pin_user_task
+    from harness.core.task_folders import pin_user_task
 
     try:
         name, sha, old = pin_user_task(task_yaml)

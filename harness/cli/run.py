@@ -183,7 +183,7 @@ def _dry_run(spec, pipe, from_stage: str | None, only: list[str] | None) -> None
 def _run_on_executor(
     spec, pipe, experiment: Path, wd: Path, from_stage, opts: ExecutorOptions, gpus: int | None
 ) -> dict:
-    from harness.core.tasks import task_folder_paths
+    from harness.core.task_folders import task_folder_paths
     from harness.executors import ExecutorError
     from harness.executors.jobs import run_pipeline
     from harness.recipe import student_path

@@ -1,6 +1,6 @@
 """Functions the ``tasks/*.yaml`` lm-eval tasks call (through the 1-line shim ``tasks/utils.py``).
 
-Loading goes through ``harness.core.tasks`` (sha256-verified, path-independent), scoring through
+Loading goes through ``harness.core.tasks`` and ``harness.core.task_folders`` (sha256-verified, path-independent), scoring through
 ``harness.scoring`` (the one checker). No lm_eval import here: these are plain functions.
 """
 
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.core.tasks import read_user_task, task_docs, user_docs
+from harness.core.task_folders import read_user_task, user_docs
+from harness.core.tasks import task_docs
 from harness.scoring import DEFAULT_THINK, default_checker, grade_responses, reference_text, sample_metrics
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.core.hashing import sha256_json
-from harness.core.tasks import task_folder_paths
+from harness.core.task_folders import task_folder_paths
 from harness.executors import Job, JobResult
 from harness.records.models import EvalJob, EvalSpec
 

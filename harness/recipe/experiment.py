@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.core.errors import SpecError, validation_message
 from harness.core.protocols import get_protocol
-from harness.core.tasks import INCLUDE_ENV, SUITES, TASKS, include_path
+from harness.core.task_folders import INCLUDE_ENV, include_path
+from harness.core.tasks import SUITES, TASKS
 from harness.recipe.methods import METHODS
 
 

@@ -93,7 +93,7 @@ class EvalSpec(BaseModel):
     def _register_include_path(cls, dirs: list[str], info: ValidationInfo) -> list[str]:
         if _checking(info) and dirs:
             from harness.core.errors import StatbenchError
-            from harness.core.tasks import include_path
+            from harness.core.task_folders import include_path
 
             try:
                 include_path(dirs)  # the tasks validator below checks names against the registry

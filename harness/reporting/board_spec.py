@@ -107,7 +107,7 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
         raise SpecError(f"{f}: {validation_message(e)}") from None
     get_protocol(board.protocol)
     if board.include_path:  # register the task folders before the columns are checked
-        from harness.core.tasks import include_path
+        from harness.core.task_folders import include_path
 
         try:
             include_path([folder / d for d in board.include_path])

@@ -117,7 +117,8 @@ WORLD_TASKS = {"statbench_skillworld": "skillworld_test", "statbench_skillworld_
 def test_world_tasks_are_a_pinned_task_folder_loaded_through_the_spec():
     import json
 
-    from harness.core.tasks import TASKS, read_user_task, task_docs, tasks_dir
+    from harness.core.task_folders import read_user_task
+    from harness.core.tasks import TASKS, task_docs, tasks_dir
 
     spec = load_spec([0], 0)
     assert spec.include_path == [str(TASKS_DIR)]  # relative to the spec file, resolved
@@ -140,7 +141,7 @@ def test_world_task_refuses_drifted_data(tmp_path):
     import yaml
 
     from harness.core.errors import DataIntegrityError
-    from harness.core.tasks import read_user_task, user_docs
+    from harness.core.task_folders import read_user_task, user_docs
 
     src = TASKS_DIR / "statbench_skillworld_val.yaml"
     cfg = yaml.safe_load(src.read_text().split("\ncustom_dataset:")[0])

@@ -40,14 +40,15 @@ def make_folder(root: Path, name: str = "add6", prompt: str | None = None) -> Pa
 @pytest.fixture
 def registry():
     """The task registry, restored after the test (registering a task folder adds to it)."""
+    from harness.core import task_folders as F
     from harness.core import tasks as T
 
-    saved, included = dict(T.TASKS), dict(T._INCLUDED)
+    saved, included = dict(T.TASKS), dict(F._INCLUDED)
     yield T
     T.TASKS.clear()
     T.TASKS.update(saved)
-    T._INCLUDED.clear()
-    T._INCLUDED.update(included)
+    F._INCLUDED.clear()
+    F._INCLUDED.update(included)
 
 
 def _answer(prompt: str) -> str:
@@ -78,7 +79,7 @@ def test_pin_list_and_refuse_drift_in_one_line(tmp_path, registry):
 
 
 def test_the_include_path_environment_variable_registers_a_folder(tmp_path, registry):
-    from harness.core.tasks import pin_user_task
+    from harness.core.task_folders import pin_user_task
 
     d = make_folder(tmp_path)
     pin_user_task(d / "add6.yaml")
@@ -106,7 +107,7 @@ def test_statbench_eval_and_plain_lm_eval_run_the_same_folder(tmp_path, registry
     from lm_eval.api.model import LM
     from lm_eval.tasks import TaskManager
 
-    from harness.core.tasks import pin_user_task
+    from harness.core.task_folders import pin_user_task
     from harness.evaluation.runner import run_eval, spec_from_cli
     from harness.records.store import iter_samples, read_run
     from tests.helpers.fake_openai import FakeModel, serve

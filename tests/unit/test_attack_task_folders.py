@@ -21,14 +21,15 @@ GOOD = '{"q": "1+1?", "a": "2"}\n{"q": "2+2?", "a": 4}\n'
 @pytest.fixture
 def registry():
     """The task registry, restored after the test (registering a task folder adds to it)."""
+    from harness.core import task_folders as F
     from harness.core import tasks as T
 
-    saved, included = dict(T.TASKS), dict(T._INCLUDED)
+    saved, included = dict(T.TASKS), dict(F._INCLUDED)
     yield T
     T.TASKS.clear()
     T.TASKS.update(saved)
-    T._INCLUDED.clear()
-    T._INCLUDED.update(included)
+    F._INCLUDED.clear()
+    F._INCLUDED.update(included)
 
 
 def folder(root: Path, data: str | bytes = GOOD, task: str = "t1", extra: str = "") -> Path:
@@ -101,8 +102,10 @@ def test_answers_numbers_lists_and_crlf_lines_are_read_as_meant(tmp_path, regist
         tmp_path,
         '{"q": "x", "a": 2}\r\n{"q": "y", "a": [1, "2"]}\r\n{"q": "z", "a": 0.5, "i": 7}\r\n',
     )
+    from harness.core.task_folders import include_path
+
     assert statbench("tasks", "add", d / "t.yaml").returncode == 0
-    registry.include_path([d])
+    include_path([d])
     docs = registry.task_docs("t1")
     assert [x["answer"] for x in docs] == [
         "2",
@@ -182,7 +185,7 @@ def test_a_read_only_folder_and_unreadable_data_are_one_line_exit_2(tmp_path):
 
 def test_write_and_read_errors_are_spec_errors(tmp_path, monkeypatch, registry):
     """The same as above for root (who ignores modes): the OSErrors are made to happen."""
-    from harness.core import fileio
+    from harness.core import fileio, task_folders
 
     d = folder(tmp_path)
     before = (d / "t.yaml").read_bytes()
@@ -197,7 +200,7 @@ def test_write_and_read_errors_are_spec_errors(tmp_path, monkeypatch, registry):
     monkeypatch.undo()
 
     assert statbench("tasks", "add", d / "t.yaml").returncode == 0
-    registry.include_path([d])
+    task_folders.include_path([d])
     real = Path.read_bytes
 
     def unreadable(self):
@@ -205,7 +208,7 @@ def test_write_and_read_errors_are_spec_errors(tmp_path, monkeypatch, registry):
             raise PermissionError(13, "Permission denied", str(self))
         return real(self)
 
-    registry._user_rows.cache_clear()
+    task_folders._user_rows.cache_clear()
     monkeypatch.setattr(Path, "read_bytes", unreadable)
     with pytest.raises(StatbenchError, match=r"d\.jsonl: cannot read the data \(Permission denied"):
         registry.task_docs("t1")
@@ -246,7 +249,7 @@ YAMLISH = st.lists(
 @given(YAMLISH, st.binary(max_size=12))
 def test_any_task_yaml_reads_or_is_one_spec_error(tmp_path, text, junk):
     from harness.core.errors import SpecError
-    from harness.core.tasks import read_user_task
+    from harness.core.task_folders import read_user_task
 
     path = tmp_path / "t.yaml"
     path.write_bytes(text.encode("utf-8", "surrogateescape") + junk)
@@ -268,7 +271,8 @@ RECORDS = st.recursive(
 @_SETTINGS
 @given(st.lists(RECORDS, max_size=5))
 def test_any_records_give_gradable_documents_or_one_error_line(tmp_path, registry, rows):
-    from harness.core.tasks import UserTask, data_sha256, user_docs
+    from harness.core.task_folders import data_sha256, user_docs
+    from harness.core.tasks import UserTask
 
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))

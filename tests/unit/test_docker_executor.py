@@ -187,14 +187,15 @@ def test_unknown_executor_names_the_valid_ones():
 @pytest.fixture
 def registry():
     """The task registry, restored after the test (registering a task folder adds to it)."""
+    from harness.core import task_folders as F
     from harness.core import tasks as T
 
-    saved, included = dict(T.TASKS), dict(T._INCLUDED)
+    saved, included = dict(T.TASKS), dict(F._INCLUDED)
     yield T
     T.TASKS.clear()
     T.TASKS.update(saved)
-    T._INCLUDED.clear()
-    T._INCLUDED.update(included)
+    F._INCLUDED.clear()
+    F._INCLUDED.update(included)
 
 
 @pytest.mark.parametrize("via_env", [False, True])
@@ -212,7 +213,9 @@ def test_task_folders_and_their_data_reach_the_container(tmp_path, monkeypatch, 
     (folder / "t2.yaml").write_text(  # its data inside the folder: no mount of its own
         "task: t2\ndataset_kwargs: {data: t2.jsonl, question: q, answer: a, family: aime}\n"
     )
-    registry.include_path([folder])
+    from harness.core.task_folders import include_path
+
+    include_path([folder])  # into the registry (the fixture restores it)
     monkeypatch.chdir(tmp_path)
     given = [] if via_env else ["mytasks"]  # relative, as typed on the command line
     [job] = eval_jobs(["Qwen/Qwen2.5-Math-1.5B"], ["t1"], [0], tmp_path / "runs", include_path=given)
@@ -228,7 +231,7 @@ def test_task_folders_and_their_data_reach_the_container(tmp_path, monkeypatch, 
 
 
 def test_the_skill_world_stages_see_their_task_folder():
-    from harness.core.tasks import task_folder_paths
+    from harness.core.task_folders import task_folder_paths
 
     root = Path(__file__).resolve().parents[2]
     folders, paths = task_folder_paths([root / "examples" / "skillworld" / "tasks"])
