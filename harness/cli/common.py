@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -137,6 +138,20 @@ _INT = re.compile(r"-?\d+")
 _FLOAT = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
+def _number(key: str, text: str) -> int | float:
+    """A numeric VALUE; one that does not fit (an int of over 4,300 digits, a float beyond 1e308) is a
+    usage error, not a crash or a silent inf."""
+    try:
+        value = int(text) if _INT.fullmatch(text) else float(text)
+    except ValueError:  # Python's guard against integers of over 4,300 digits
+        value = math.inf
+    if isinstance(value, float) and not math.isfinite(value):
+        raise typer.BadParameter(
+            f"{key}: the number {text[:20]}{'...' if len(text) > 20 else ''} is out of range"
+        )
+    return value
+
+
 def parse_kv(pairs: list[str], typed: bool = True) -> dict[str, object]:
     """Parse ``KEY=VALUE`` options into a dict. ``typed``: ints (``-3``), floats (``-1.5``, ``1e-5``) and
     true/false are read as such; anything else (``nan``, ``inf``, ``1_000``, ``0x10``) stays a string."""
@@ -147,10 +162,8 @@ def parse_kv(pairs: list[str], typed: bool = True) -> dict[str, object]:
         k, v = p.split("=", 1)
         if not typed:
             out[k] = v
-        elif _INT.fullmatch(v):
-            out[k] = int(v)
-        elif _FLOAT.fullmatch(v):
-            out[k] = float(v)
+        elif _INT.fullmatch(v) or _FLOAT.fullmatch(v):
+            out[k] = _number(k, v)
         else:
             out[k] = {"true": True, "false": False}.get(v.lower(), v)
     return out
