@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,7 +115,8 @@ def fail(e: Exception | str, code: int = 2) -> None:
 def handle_error(e: BaseException) -> int:
     """The one place an exception becomes what a user sees: a single stderr line and an exit code
     (``docs/exit-codes.md``). ``StatbenchError``: its message and ``exit_code``; ``OSError`` (a full disk, a
-    path that cannot be written): the path and the reason, exit 1; ``KeyboardInterrupt``: what was kept,
+    path that cannot be written): the path and the reason, exit 1 (a stdout whose reader left: exit 1 quietly);
+    ``KeyboardInterrupt``: what was kept,
     exit 130; anything else is a bug: ``statbench: internal error: Type: message``, exit 3. Under
     ``STATBENCH_DEBUG=1`` the exception is re-raised (full traceback) instead."""
     from harness.core.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, StatbenchError
@@ -126,12 +129,33 @@ def handle_error(e: BaseException) -> int:
     if isinstance(e, StatbenchError):
         error_line(e)
         return int(e.exit_code)
+    if isinstance(e, BrokenPipeError) and _stdout_gone():
+        return EXIT_FAILED  # `statbench ... | head`: the reader left; as click and rich do, exit 1 quietly
     if isinstance(e, OSError) and (e.strerror or e.filename):
         where = f"{e.filename}: " if e.filename else ""
         error_line(f"{where}{e.strerror or e}; check the path, its permissions and the free disk space")
         return EXIT_FAILED
     error_line(f"{type(e).__name__}: {e} ({DEBUG_HINT})", prefix="statbench: internal error:")
     return EXIT_INTERNAL
+
+
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has gone (poll reports an error on it); if so it is pointed at
+    /dev/null, so that the interpreter's last flush has nothing to complain about."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        poll = select.poll()
+        poll.register(fd, select.POLLOUT)
+        events = poll.poll(0)
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or stdout is not a file (tests)
+        return False
+    if not any(ev & (select.POLLERR | select.POLLHUP) for _, ev in events):
+        return False
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    return True
 
 
 _INT = re.compile(r"-?\d+")
