@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,7 +115,8 @@ def fail(e: Exception | str, code: int = 2) -> None:
 def handle_error(e: BaseException) -> int:
     """The one place an exception becomes what a user sees: a single stderr line and an exit code
     (``docs/exit-codes.md``). ``StatbenchError``: its message and ``exit_code``; ``OSError`` (a full disk, a
-    path that cannot be written): the path and the reason, exit 1; ``KeyboardInterrupt``: what was kept,
+    path that cannot be written): the path and the reason, exit 1 (a stdout whose reader left: exit 1 quietly);
+    ``KeyboardInterrupt``: what was kept,
     exit 130; anything else is a bug: ``statbench: internal error: Type: message``, exit 3. Under
     ``STATBENCH_DEBUG=1`` the exception is re-raised (full traceback) instead."""
     from harness.core.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, StatbenchError
@@ -125,6 +129,8 @@ def handle_error(e: BaseException) -> int:
     if isinstance(e, StatbenchError):
         error_line(e)
         return int(e.exit_code)
+    if isinstance(e, BrokenPipeError) and _stdout_gone():
+        return EXIT_FAILED  # `statbench ... | head`: the reader left; as click and rich do, exit 1 quietly
     if isinstance(e, OSError) and (e.strerror or e.filename):
         where = f"{e.filename}: " if e.filename else ""
         error_line(f"{where}{e.strerror or e}; check the path, its permissions and the free disk space")
@@ -133,8 +139,41 @@ def handle_error(e: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has gone (poll reports an error on it); if so it is pointed at
+    /dev/null, so that the interpreter's last flush has nothing to complain about."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        poll = select.poll()
+        poll.register(fd, select.POLLOUT)
+        events = poll.poll(0)
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or stdout is not a file (tests)
+        return False
+    if not any(ev & (select.POLLERR | select.POLLHUP) for _, ev in events):
+        return False
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    return True
+
+
 _INT = re.compile(r"-?\d+")
 _FLOAT = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _number(key: str, text: str) -> int | float:
+    """A numeric VALUE; one that does not fit (an int of over 4,300 digits, a float beyond 1e308) is a
+    usage error, not a crash or a silent inf."""
+    try:
+        value = int(text) if _INT.fullmatch(text) else float(text)
+    except ValueError:  # Python's guard against integers of over 4,300 digits
+        value = math.inf
+    if isinstance(value, float) and not math.isfinite(value):
+        raise typer.BadParameter(
+            f"{key}: the number {text[:20]}{'...' if len(text) > 20 else ''} is out of range"
+        )
+    return value
 
 
 def parse_kv(pairs: list[str], typed: bool = True) -> dict[str, object]:
@@ -147,10 +186,8 @@ def parse_kv(pairs: list[str], typed: bool = True) -> dict[str, object]:
         k, v = p.split("=", 1)
         if not typed:
             out[k] = v
-        elif _INT.fullmatch(v):
-            out[k] = int(v)
-        elif _FLOAT.fullmatch(v):
-            out[k] = float(v)
+        elif _INT.fullmatch(v) or _FLOAT.fullmatch(v):
+            out[k] = _number(k, v)
         else:
             out[k] = {"true": True, "false": False}.get(v.lower(), v)
     return out

@@ -49,11 +49,15 @@ class Verdict:
         return asdict(self)
 
 
-def reference_problem(reference: Any) -> str | None:
+MAX_REFERENCE_DEPTH = 16  # lists in lists: a JSON line nested hundreds deep would overflow the stack
+
+
+def reference_problem(reference: Any, _depth: int = 0) -> str | None:
     """Why ``reference`` cannot be graded against (None when it can).
 
     A reference must be a non-empty string, a finite number (not a bool), or a non-empty list/tuple of
-    those. ``None``/``null``, ``NaN``/``inf`` and other types are input errors, never a match.
+    those. ``None``/``null``, ``NaN``/``inf`` and other types are input errors, never a match; so are
+    lists nested more than ``MAX_REFERENCE_DEPTH`` deep.
     """
     if isinstance(reference, bool) or reference is None:
         return f"reference must be a string or number, got {'null' if reference is None else 'a boolean'}"
@@ -66,8 +70,10 @@ def reference_problem(reference: Any) -> str | None:
     if isinstance(reference, list | tuple):
         if not reference:
             return "reference is an empty list"
+        if _depth >= MAX_REFERENCE_DEPTH:
+            return f"reference lists are nested more than {MAX_REFERENCE_DEPTH} deep"
         for r in reference:
-            why = reference_problem(r)
+            why = reference_problem(r, _depth + 1)
             if why:
                 return why
         return None

@@ -107,3 +107,14 @@ def test_key_values_read_numbers_the_same_way_signed_or_not():
     assert got == {"a": -1.5, "b": 1e5, "c": 1e-5, "d": 0.5, "e": -3, "f": True, "g": "nan", "h": "inf",
                    "i": "1_000", "j": "x=y"}  # fmt: skip
     assert parse_kv(["method=1.50", "stage=007"], typed=False) == {"method": "1.50", "stage": "007"}
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--backend-arg", "concurrency=" + "9" * 5000), ("--chat-template-kwargs", "budget=1e999")],
+)
+def test_a_number_out_of_range_is_a_usage_error(tmp_path, option, value):
+    """An int over Python's 4,300-digit limit was an internal error (exit 3); 1e999 became a silent inf."""
+    r = eval_with(tmp_path, option, value)
+    assert_one_error(r, 2, "is out of range")
+    assert value.split("=")[0] in r.stderr

@@ -176,3 +176,32 @@ def test_usage_errors_in_a_real_process_and_bare_groups_print_help():
     )
     bare = statbench_process("runs")  # a group alone: its help on stdout, exit 2 (as before)
     assert bare.returncode == 2 and bare.stdout.count("Usage: statbench runs") == 1 and not bare.stderr
+
+
+@pytest.mark.parametrize("args", [("ls", "tasks"), ("ls", "suites")])
+def test_a_reader_that_left_is_not_a_disk_error(args):
+    """`statbench ls tasks | head -1`: the pipe's reader is gone before all is written. Quiet, exit 1 (as
+    click and rich do for --help and tables), not 'Broken pipe; check ... the free disk space'."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader has left before the first write: deterministic EPIPE
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "harness", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+    finally:
+        os.close(write)
+    assert (r.returncode, r.stderr) == (1, "")
+
+
+def test_a_broken_pipe_elsewhere_still_says_so(monkeypatch):
+    """A BrokenPipeError that is not stdout's (a worker's pipe) is still reported, one line."""
+    monkeypatch.setattr("harness.cli.ls.registry_rows", _raise(BrokenPipeError(32, "Broken pipe")))
+    assert_one_error(statbench("ls", "tasks"), 1, "Broken pipe")

@@ -118,3 +118,18 @@ def test_hostile_lines_time_out_alone_and_every_line_is_graded(tmp_path):
     assert len(rows) == 5 and rows[-1]["correct"] is True
     assert all(x["status"] in {"ok", "timeout"} for x in rows)
     assert rows[3]["status"] == "timeout" and not rows[3]["correct"]
+
+
+def test_a_reference_nested_hundreds_deep_is_a_line_error_not_a_crash(tmp_path):
+    """JSON allows lists ~1,000 deep; reference_text recursed once per level (RecursionError, exit 3). Lists
+    a few levels deep are still graded as before (joined with ', ')."""
+    p = tmp_path / "deep.jsonl"
+    p.write_text(
+        '{"response": "\\\\boxed{1}", "reference": ' + "[" * 900 + "1" + "]" * 900 + "}\n"
+        + json.dumps({"response": "\\boxed{1, 2}", "reference": [[1], [2]]}) + "\n"
+    )  # fmt: skip
+    out = tmp_path / "out.jsonl"
+    r = run(str(p), "-o", str(out))
+    assert r.returncode == 1 and "internal error" not in r.stderr, r.stderr
+    assert f"{p}:1: 'reference': reference lists are nested more than 16 deep" in r.stderr
+    assert [json.loads(x)["correct"] for x in out.read_text().splitlines()] == [True]

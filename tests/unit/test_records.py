@@ -143,6 +143,15 @@ def test_reading_skips_registry_checks_but_new_specs_get_them():
         EvalSpec.model_validate(stored)
 
 
+def test_a_stored_spec_with_more_shots_than_the_exemplar_set_has_now_still_reads():
+    """--num-fewshot is checked against the bundled exemplar set when a spec is made, not when a record is
+    read (a set that shrank, or a record from elsewhere, must not make old runs unreadable)."""
+    stored = {"model": "m", "tasks": ["statbench_math500"], "num_fewshot": 99}
+    assert EvalSpec.model_validate(stored, context=STORED).num_fewshot == 99
+    with pytest.raises(ValueError, match="99 shots for statbench_math500"):
+        EvalSpec.model_validate(stored)
+
+
 def test_an_executor_reads_the_result_file_not_the_output(tmp_path):
     job = Job("j", ("eval",), files=str(tmp_path / "job"), spec="{}")
     job.write_spec()
