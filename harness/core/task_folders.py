@@ -119,17 +119,21 @@ def read_user_task(path: Path) -> tuple[str, TaskDef]:
     return name, td
 
 
-def include_path(dirs: list[str | Path]) -> list[str]:
+def _yamls(folder: Path) -> list[Path]:
+    """The ``*.yaml`` files of a task folder, recursively, in a stable order (a folder named ``*.yaml`` is
+    not one)."""
+    return [p for p in sorted(folder.rglob("*.yaml")) if not p.is_dir()]
+
+
+def include_path(dirs: list[str | Path], source: str = "--include-path") -> list[str]:
     """Register every statbench task in the task folders ``dirs`` (their ``*.yaml``, recursively; other
     lm-eval YAMLs are skipped). Returns the names. A name that clashes with another task is an error."""
     names = []
     for d in dirs:
         d = Path(d)
         if not d.is_dir():
-            raise SpecError(f"{d}: --include-path must be a folder of task YAMLs")
-        for path in sorted(d.rglob("*.yaml")):
-            if path.is_dir():  # a folder named *.yaml is not a task YAML
-                continue
+            raise SpecError(f"{d}: {source} must be a folder of task YAMLs")
+        for path in _yamls(d):
             cfg = _read_yaml(path)
             if not is_user_task(cfg):
                 continue
@@ -186,8 +190,8 @@ def _answer_text(value: Any) -> str | None:
         return None
     if isinstance(value, int | float):
         return json.dumps(value) if math.isfinite(value) else None
-    if isinstance(value, list) and value:
-        parts = [_answer_text(v) for v in value]
+    if isinstance(value, list) and value:  # flat: a list inside the list is not an answer
+        parts = [None if isinstance(v, list) else _answer_text(v) for v in value]
         return None if any(p is None for p in parts) else ", ".join(parts)  # type: ignore[arg-type]
     return value if _is_text(value) else None
 
@@ -324,7 +328,8 @@ def _template_metrics() -> list[Any]:
 def register_env() -> list[str]:
     """Register the task folders named by ``$STATBENCH_INCLUDE_PATH`` (``os.pathsep``-separated); the CLI
     calls this before every command, so boards, the gate and rescore see those tasks too."""
-    return include_path([d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()])
+    dirs = [d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()]
+    return include_path(dirs, source=f"${INCLUDE_ENV}")
 
 
 def task_folder_paths(dirs: list[str | Path], tasks: list[str] = ()) -> tuple[list[str], list[str]]:
@@ -341,7 +346,7 @@ def task_folder_paths(dirs: list[str | Path], tasks: list[str] = ()) -> tuple[li
     folders = list(dict.fromkeys(folders))
     data = []
     for d in folders:
-        for path in sorted(Path(d).rglob("*.yaml")):
+        for path in _yamls(Path(d)):
             if is_user_task(cfg := _read_yaml(path)):
                 data.append(str((path.parent / cfg["dataset_kwargs"]["data"]).resolve()))
     paths = list(dict.fromkeys([*folders, *data]))

@@ -376,7 +376,7 @@ def _register_include_path(spec: ExperimentSpec, path: Path) -> ExperimentSpec:
     here = path.resolve().parent
     dirs = [str((here / d.replace("{spec_dir}", str(here))).resolve()) for d in spec.include_path]
     try:
-        include_path(dirs)
+        include_path(dirs, source="include_path")
     except SpecError as e:
         raise SpecError(f"{path}: include_path: {e}") from None
     known = [d for d in os.environ.get(INCLUDE_ENV, "").split(os.pathsep) if d.strip()]

@@ -110,7 +110,7 @@ def load_board(path: Path) -> tuple[BoardSpec, Path]:
         from harness.core.task_folders import include_path
 
         try:
-            include_path([folder / d for d in board.include_path])
+            include_path([folder / d for d in board.include_path], source="include_path")
         except SpecError as e:
             raise SpecError(f"{f}: include_path: {e}") from None
     unknown = [

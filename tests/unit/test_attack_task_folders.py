@@ -66,6 +66,8 @@ def folder(root: Path, data: str | bytes = GOOD, task: str = "t1", extra: str = 
         ('{"q": "x", "a": ""}\n', "", ["'a' must be a non-empty string"]),
         ('{"q": "x", "a": []}\n', "", ["'a' must be"]),
         ('{"q": "x", "a": {"v": 1}}\n', "", ["'a' must be"]),
+        ('{"q": "x", "a": [[1], 2]}\n', "", ["'a' must be"]),  # flat lists only (was flattened)
+        ('{"q": "x", "a": ' + "[" * 800 + "1" + "]" * 800 + "}\n", "", ["'a' must be"]),  # was RecursionError
         (
             '\n{"q": "x", "a": "1", "i": null}\n',
             "  id: i\n",
@@ -146,6 +148,14 @@ def test_a_folder_named_like_a_yaml_is_skipped(tmp_path, registry):
     r = statbench("tasks", "--include-path", d, env={"COLUMNS": "250"})
     assert r.returncode == 0, r.stderr
     assert "t1 *" in r.stdout and "  t1: " in r.stdout
+    from harness.core.task_folders import task_folder_paths  # what executor jobs mount: skips it too
+
+    assert task_folder_paths([d])[0] == [str(d.resolve())]
+
+
+def test_a_bad_folder_from_the_environment_names_the_variable(tmp_path):
+    r = statbench("ls", "tasks", env={"STATBENCH_INCLUDE_PATH": str(tmp_path / "nope")})
+    assert_one_error(r, 2, f"{tmp_path / 'nope'}: $STATBENCH_INCLUDE_PATH must be a folder of task YAMLs")
 
 
 def test_a_folder_path_with_brackets_and_colons_is_printed_as_is(tmp_path, registry):
