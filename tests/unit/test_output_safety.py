@@ -143,6 +143,7 @@ def test_split_query_keeps_the_query_out_of_the_path():
         ("openai", {"base_url": "localhost:8000"}, "is not an http(s) URL with a host"),
         ("openai", {"mode": "chatty"}, "mode=chatty: Input should be 'chat' or 'completions'"),
         ("openai", {"extra_body": "{nope"}, "extra_body={nope: must be a JSON object"),
+        ("openai", {"extra_body": "[" * 50_000 + "]" * 50_000}, "nested too deeply"),  # was RecursionError
         ("openai", {"bogus": 1}, "unknown backend arg(s) bogus; valid: base_url, api_key_env, mode"),
         (
             "vllm",

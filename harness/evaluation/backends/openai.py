@@ -29,13 +29,13 @@ string in ``base_url`` (``http://h/v1?api-key=...``) is sent as the query of eve
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections import deque
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from harness.core import jsonl
 from harness.core.errors import RunFailure, SpecError
 from harness.core.redact import redact_text, redact_url, split_query
 from harness.evaluation.backends import GenParams, Request, Sink, cut_at_stop
@@ -79,10 +79,9 @@ class Args(BaseModel):
     @classmethod
     def _json(cls, extra_body: dict | str | None) -> dict | str | None:
         if isinstance(extra_body, str):
-            try:
-                parsed = json.loads(extra_body)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"must be a JSON object ({e})") from None
+            parsed, why = jsonl.parse(extra_body)  # the one JSON-text parser: never a crash
+            if why is not None:
+                raise ValueError(f"must be a JSON object ({why})")
             if not isinstance(parsed, dict):
                 raise ValueError("must be a JSON object")
         return extra_body
@@ -123,10 +122,9 @@ class OpenAIBackend:
             raise SpecError(f"openai backend: concurrency must be >= 1, got {concurrency}")
         self.timeout, self.bad_reply_retries = float(timeout), int(bad_reply_retries)
         if isinstance(extra_body, str):
-            try:
-                extra_body = json.loads(extra_body)
-            except json.JSONDecodeError as e:
-                raise SpecError(f"openai backend: extra_body must be a JSON object ({e})") from None
+            extra_body, why = jsonl.parse(extra_body)
+            if why is not None:
+                raise SpecError(f"openai backend: extra_body must be a JSON object ({why})")
         if extra_body is not None and not isinstance(extra_body, dict):
             raise SpecError("openai backend: extra_body must be a JSON object")
         self.extra_body = extra_body or None
