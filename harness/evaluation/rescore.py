@@ -19,7 +19,7 @@ from harness.records.models import STORED, ResolvedSpec, SampleRow, SourceSpec, 
 from harness.records.provenance import collect, core_versions
 from harness.records.scores import task_result
 from harness.records.store import RunIndex, iter_samples, new_run_id, read_run, write_run
-from harness.scoring import Checker, reference_text
+from harness.scoring import Checker, reference_problem, reference_text
 from harness.scoring.reasoning import DEFAULT_THINK, grade_responses, opens_reasoning
 
 _LM_EVAL_NAME = re.compile(r"samples_(.+?)_\d{4}-\d{2}-\d{2}T[\d\-:.]+\.jsonl$")
@@ -76,6 +76,8 @@ def _from_lm_eval(source: Path) -> tuple[ResolvedSpec | None, dict[str, list[Sam
             ref = doc.get("answer", s.get("target"))
             if ref is None:
                 raise SpecError(f"{path}:{i}: sample has neither doc.answer nor target to grade against")
+            if (bad := reference_problem(ref)) is not None:  # NaN, [], lists nested hundreds deep, ...
+                raise SpecError(f"{path}:{i}: cannot grade against this sample: {bad}; nothing was written")
             responses = resps[0] if resps and isinstance(resps[0], list) else resps
             old = next((float(s[k]) for k in _OLD_METRICS if isinstance(s.get(k), int | float)), None)
             for j, response in enumerate(responses):

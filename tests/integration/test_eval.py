@@ -339,6 +339,18 @@ def test_rescore_an_lm_eval_samples_file(tmp_path):
     assert "protocol: none recorded" in r.stdout
 
 
+@pytest.mark.parametrize(
+    "target, needle",
+    [("[" * 900 + "1" + "]" * 900, "nested more than"), ("NaN", "finite number"), ("[]", "empty list")],
+)
+def test_rescore_refuses_a_target_it_cannot_grade_against(tmp_path, target, needle):
+    line = '{"doc_id": 0, "doc": {"problem": "p"}, "target": ' + target + ', "resps": [["\\\\boxed{1}"]]}'
+    f = _lm_eval_samples(tmp_path / "lmeval", [line])
+    r = statbench("rescore", f, "--runs-dir", tmp_path / "runs", timeout=300)  # was RecursionError / "nan"
+    assert r.returncode == 2 and f"{f}:1: cannot grade against this sample" in r.stderr and needle in r.stderr
+    assert r.stderr.count("\n") == 1 and not (tmp_path / "runs").exists(), r.stderr
+
+
 def test_rescore_refuses_a_malformed_samples_line_and_writes_nothing(tmp_path):
     good = json.dumps({"doc_id": 0, "doc": {"answer": "1"}, "resps": [["\\boxed{1}"]]})
     f = _lm_eval_samples(tmp_path / "lmeval", [good, "{broken", good])
