@@ -46,13 +46,11 @@ class GuardedGroup(TyperGroup):
             if not HAS_RICH:
                 e.show()
             sys.exit(e.exit_code)
-        except cx.UsageError as e:
-            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
-            msg = " ".join(e.format_message().split())
-            print(f"statbench: error: {msg}{hint}", file=sys.stderr)
-            sys.exit(e.exit_code)
-        except cx.ClickException as e:
-            print(f"statbench: error: {' '.join(e.format_message().split())}", file=sys.stderr)
+        except cx.ClickException as e:  # usage errors (and click's others): one line, their exit code
+            from harness.cli.common import error_line
+
+            usage = isinstance(e, cx.UsageError) and e.ctx is not None
+            error_line(e.format_message() + (f" (see '{e.ctx.command_path} --help')" if usage else ""))
             sys.exit(e.exit_code)
         except typer.Abort:
             print("statbench: aborted", file=sys.stderr)
