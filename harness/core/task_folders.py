@@ -344,10 +344,6 @@ def task_folder_paths(dirs: list[str | Path], tasks: list[str] = ()) -> tuple[li
         if td is not None and td.user is not None:
             folders.append(str(Path(td.user.yaml).parent))
     folders = list(dict.fromkeys(folders))
-    data = []
-    for d in folders:
-        for path in _yamls(Path(d)):
-            if is_user_task(cfg := _read_yaml(path)):
-                data.append(str((path.parent / cfg["dataset_kwargs"]["data"]).resolve()))
+    data = [TASKS[n].user.data for n in include_path(folders)]  # registered already: the same definitions
     paths = list(dict.fromkeys([*folders, *data]))
     return folders, [p for p in paths if not any(q != p and Path(p).is_relative_to(q) for q in paths)]
