@@ -27,3 +27,34 @@ def tiny_model(tmp_path_factory):
     from harness.evaluation.tinymodel import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny", seed=0)
+
+
+@pytest.fixture
+def registry():
+    """The task registry, restored after the test (registering a task folder adds to it)."""
+    from harness.core import task_folders as F
+    from harness.core import tasks as T
+
+    saved, included = dict(T.TASKS), dict(F._INCLUDED)
+    yield T
+    T.TASKS.clear()
+    T.TASKS.update(saved)
+    F._INCLUDED.clear()
+    F._INCLUDED.update(included)
+
+
+@pytest.fixture
+def reward_calls(monkeypatch) -> list[int]:
+    """The number of completions in each call of GRPO's reward function (TRL calls it once per generation
+    batch), counted while the real reward is computed."""
+    from harness.adapters import grpo
+
+    calls: list[int] = []
+    real = grpo.correctness_reward
+
+    def counting(completions, answer, **kw):
+        calls.append(len(completions))
+        return real(completions, answer, **kw)
+
+    monkeypatch.setattr(grpo, "correctness_reward", counting)
+    return calls

@@ -49,20 +49,12 @@ def test_qlora_sft_then_grpo(tiny_model, tmp_path):
     assert gmeta["steps"] == 3 and gmeta["cuda"] is True
 
 
-def test_one_paper_shaped_grpo_step(tiny_model, tmp_path, monkeypatch):
+def test_one_paper_shaped_grpo_step(tiny_model, tmp_path, reward_calls):
     from harness.adapters import grpo
     from harness.adapters.plan import ModelShape, grpo_plan, memory_estimate
     from harness.core.tasks import load_benchmark
     from harness.recipe.experiment import GRPOSpec
 
-    calls: list[int] = []
-    real = grpo.correctness_reward
-
-    def counting(completions, answer, **kw):
-        calls.append(len(completions))
-        return real(completions, answer, **kw)
-
-    monkeypatch.setattr(grpo, "correctness_reward", counting)
     hp = GRPOSpec(learning_rate=1e-6, micro_batch=4, max_completion_length=64, max_steps=1, save_steps=100)
     torch.cuda.reset_peak_memory_stats()
     meta = grpo.train(
@@ -71,7 +63,7 @@ def test_one_paper_shaped_grpo_step(tiny_model, tmp_path, monkeypatch):
     plan = meta["batch_plan"]
     assert meta["steps"] == 1 and meta["cuda"] is True
     assert (plan["micro_batch"], plan["grad_accum"], plan["effective_batch"]) == (4, 64, 256)
-    assert plan["generation_batch"] == 1024 and calls == [1024]  # one generation of 256 questions x 4
+    assert plan["generation_batch"] == 1024 and reward_calls == [1024]  # one generation of 256 questions x 4
     peak = torch.cuda.max_memory_allocated() / 2**30
     shape = ModelShape.from_config(json.loads((tiny_model / "config.json").read_text()))
     vllm = hp.vllm_gpu_memory_utilization if meta["vllm"] else 0.0

@@ -8,19 +8,11 @@ from __future__ import annotations
 import json
 
 
-def test_one_generation_batch_serves_four_accumulated_optimizer_steps(tiny_model, tmp_path, monkeypatch):
+def test_one_generation_batch_serves_four_accumulated_optimizer_steps(tiny_model, tmp_path, reward_calls):
     from harness.adapters import grpo
     from harness.core.tasks import load_benchmark
     from harness.recipe.experiment import GRPOSpec
 
-    calls: list[int] = []
-    real = grpo.correctness_reward
-
-    def counting(completions, answer, **kw):
-        calls.append(len(completions))
-        return real(completions, answer, **kw)
-
-    monkeypatch.setattr(grpo, "correctness_reward", counting)
     # paper shape / 32: 8 questions x 2 rollouts per generation, 2 questions (4 sequences) per optimizer step,
     # micro-batches of 2 sequences, so 2 accumulated micro-batches per step and 4 steps per generation batch
     hp = GRPOSpec(
@@ -39,7 +31,7 @@ def test_one_generation_batch_serves_four_accumulated_optimizer_steps(tiny_model
         str(tiny_model), rows, tmp_path / "out", tmp_path / "work", hp, seed=0, log=lambda m: None
     )
     assert meta["steps"] == 4
-    assert calls == [16]  # one generation of 8 x 2 completions for all four optimizer steps
+    assert reward_calls == [16]  # one generation of 8 x 2 completions for all four optimizer steps
     assert meta["batch_plan"] == {
         "kind": "grpo",
         "processes": 1,

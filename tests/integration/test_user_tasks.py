@@ -10,8 +10,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.cli import assert_one_error, statbench
 
 PROBLEMS = [(f"q{i}", f"What is {i} plus {i}?", 2 * i, "add" if i % 2 else "double") for i in range(1, 7)]
@@ -35,20 +33,6 @@ def make_folder(root: Path, name: str = "add6", prompt: str | None = None) -> Pa
         kw["prompt"] = prompt
     (d / f"{name}.yaml").write_text(f"task: {name}\ndataset_kwargs: {json.dumps(kw)}\n")
     return d
-
-
-@pytest.fixture
-def registry():
-    """The task registry, restored after the test (registering a task folder adds to it)."""
-    from harness.core import task_folders as F
-    from harness.core import tasks as T
-
-    saved, included = dict(T.TASKS), dict(F._INCLUDED)
-    yield T
-    T.TASKS.clear()
-    T.TASKS.update(saved)
-    F._INCLUDED.clear()
-    F._INCLUDED.update(included)
 
 
 def _answer(prompt: str) -> str:

@@ -18,20 +18,6 @@ from tests.helpers.cli import assert_one_error, statbench
 GOOD = '{"q": "1+1?", "a": "2"}\n{"q": "2+2?", "a": 4}\n'
 
 
-@pytest.fixture
-def registry():
-    """The task registry, restored after the test (registering a task folder adds to it)."""
-    from harness.core import task_folders as F
-    from harness.core import tasks as T
-
-    saved, included = dict(T.TASKS), dict(F._INCLUDED)
-    yield T
-    T.TASKS.clear()
-    T.TASKS.update(saved)
-    F._INCLUDED.clear()
-    F._INCLUDED.update(included)
-
-
 def folder(root: Path, data: str | bytes = GOOD, task: str = "t1", extra: str = "") -> Path:
     """A task folder with ``t.yaml`` naming ``d.jsonl`` (question field q, answer field a)."""
     d = root / "tf"

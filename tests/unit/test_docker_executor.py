@@ -184,20 +184,6 @@ def test_unknown_executor_names_the_valid_ones():
         make_executor("kubernetes")
 
 
-@pytest.fixture
-def registry():
-    """The task registry, restored after the test (registering a task folder adds to it)."""
-    from harness.core import task_folders as F
-    from harness.core import tasks as T
-
-    saved, included = dict(T.TASKS), dict(F._INCLUDED)
-    yield T
-    T.TASKS.clear()
-    T.TASKS.update(saved)
-    F._INCLUDED.clear()
-    F._INCLUDED.update(included)
-
-
 @pytest.mark.parametrize("via_env", [False, True])
 def test_task_folders_and_their_data_reach_the_container(tmp_path, monkeypatch, registry, via_env):
     """A task folder whose data lies outside it: the job registers the folder (absolute; also one known only
